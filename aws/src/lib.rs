@@ -1,0 +1,33 @@
+//! AWS adapters: thin translations between the AWS SDK and core types.
+//!
+//! Each capability is a small trait (so handlers are generic over it and tests can drive the
+//! real implementation against an emulator), implemented here over the official SDK clients.
+//! SDK strings become core enums once, and SDK errors become [`AwsError`], classified for retry.
+//!
+//! # Layout
+//!
+//! - [`config_source`]: the YAML config from AppConfig or a file, last known good kept.
+//! - [`emf`]: CloudWatch metrics as Embedded Metric Format log lines.
+//! - [`logging`]: JSON logs for the Lambdas and the CLI.
+//! - [`error`]: [`AwsError`] and its retry classification.
+//! - [`sqs`]: the jobs queue ([`JobQueue`]).
+//! - [`ssm`]: SecureString parameters (webhook secrets, JIT configs).
+//! - [`ecs_launch`]: RunTask and StopTask for runner tasks ([`TaskLauncher`]).
+//! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
+//! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
+
+pub mod autoscaling;
+pub mod config_source;
+pub mod ecs_launch;
+pub mod ecs_observe;
+pub mod emf;
+pub mod error;
+pub mod logging;
+pub mod sqs;
+pub mod ssm;
+
+pub use autoscaling::{AsgAutoScaling, AutoScaling};
+pub use ecs_launch::{EcsTaskLauncher, LaunchError, RunTaskRequest, TaskLauncher};
+pub use ecs_observe::{ClusterObserver, EcsClusterObserver};
+pub use error::AwsError;
+pub use sqs::{JobQueue, QueueMessage, SqsJobQueue};

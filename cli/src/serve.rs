@@ -1,0 +1,240 @@
+//! `serve`: the whole controller, or the named parts, in one process, for local use and for
+//! deployments without Lambda. Each part runs the same library code as its Lambda.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rc_aws::config_source::{ConfigSource, LastKnownGood, CONFIG_MAX_AGE};
+use rc_aws::ssm::Parameters;
+use rc_aws::{AsgAutoScaling, EcsClusterObserver, SqsJobQueue};
+use rc_cluster_autoscaler::Autoscaler;
+use rc_github::client::GithubClient;
+use rc_manager::{Manager, ManagerEnv};
+use rc_webhook::{Reply, Webhook, MAX_BODY_BYTES};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Config file.
+    #[arg(long)]
+    config: PathBuf,
+    /// Address the HTTP server listens on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Comma-separated parts to run: webhook, manager, tick, autoscaler (default: all).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<Part>,
+}
+
+/// A separately runnable part of the controller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Webhook,
+    Manager,
+    Tick,
+    Autoscaler,
+}
+
+impl FromStr for Part {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "webhook" => Ok(Part::Webhook),
+            "manager" => Ok(Part::Manager),
+            "tick" => Ok(Part::Tick),
+            "autoscaler" => Ok(Part::Autoscaler),
+            other => Err(format!(
+                "unknown part `{other}`; expected webhook, manager, tick or autoscaler"
+            )),
+        }
+    }
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    rc_aws::logging::init_json_logs(rc_aws::logging::LogTarget::Terminal);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn env(name: &str) -> anyhow::Result<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .with_context(|| format!("{name} must be set"))
+}
+
+/// The tick runs on the minute, as its EventBridge schedule does for the Lambda.
+const TICK_EVERY: Duration = Duration::from_secs(60);
+
+/// How often the cluster autoscaler re-plans in `serve` (its Lambda also reacts to events).
+const AUTOSCALER_EVERY: Duration = Duration::from_secs(5);
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let parts = if args.only.is_empty() {
+        vec![Part::Webhook, Part::Autoscaler]
+    } else {
+        args.only.clone()
+    };
+    let config = LastKnownGood::load(ConfigSource::File(args.config.clone())).await?;
+    let aws = aws_config::load_from_env().await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut stop = stop_rx.clone();
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut manager = None;
+    for part in parts {
+        match part {
+            Part::Webhook => {
+                let secrets =
+                    rc_webhook::secrets_from_env(&Parameters::new(aws_sdk_ssm::Client::new(&aws)))
+                        .await?;
+                let queue =
+                    SqsJobQueue::new(aws_sdk_sqs::Client::new(&aws), env("RC_JOBS_QUEUE_URL")?);
+                let state = Arc::new(HttpState {
+                    webhook: Webhook::new(secrets, queue),
+                    config: config.clone(),
+                });
+                let listener = tokio::net::TcpListener::bind(args.listen)
+                    .await
+                    .with_context(|| format!("binding {}", args.listen))?;
+                tracing::info!(listen = %listener.local_addr()?, "webhook listening");
+                let app = axum::Router::new().fallback(handle_http).with_state(state);
+                let stopped = stopped();
+                tasks.spawn(async move {
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await
+                        .context("HTTP server")
+                });
+            }
+            Part::Autoscaler => {
+                let cluster = env("RC_CLUSTER")?;
+                let autoscaler = Autoscaler::new(
+                    EcsClusterObserver::new(aws_sdk_ecs::Client::new(&aws), &cluster),
+                    AsgAutoScaling::new(aws_sdk_autoscaling::Client::new(&aws)),
+                    cluster,
+                );
+                let stopped = stopped();
+                tasks.spawn(async move {
+                    autoscaler.run_loop(AUTOSCALER_EVERY, stopped).await;
+                    Ok(())
+                });
+            }
+            Part::Manager => {
+                let manager = shared_manager(&mut manager, &aws, &config).await?;
+                let (config, stopped) = (config.clone(), stopped());
+                tasks.spawn(async move {
+                    rc_manager::run_queue_loop(&manager, &config, stopped).await;
+                    Ok(())
+                });
+            }
+            Part::Tick => {
+                let manager = shared_manager(&mut manager, &aws, &config).await?;
+                let (config, stopped) = (config.clone(), stopped());
+                tasks.spawn(async move {
+                    rc_manager::run_tick_loop(&manager, &config, TICK_EVERY, stopped).await;
+                    Ok(())
+                });
+            }
+        }
+    }
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    while let Some(done) = tasks.join_next().await {
+        done.context("a serve part panicked")??;
+    }
+    Ok(())
+}
+
+/// The manager and the tick share one manager, so one GitHub client (one token and runner-group
+/// cache, one rate-limit view) serves both.
+async fn shared_manager(
+    slot: &mut Option<Arc<Manager<GithubClient>>>,
+    aws: &aws_config::SdkConfig,
+    config: &LastKnownGood,
+) -> anyhow::Result<Arc<Manager<GithubClient>>> {
+    if slot.is_none() {
+        *slot = Some(Arc::new(
+            ManagerEnv::from_env()?.build(aws, &config.get()).await?,
+        ));
+    }
+    Ok(slot.clone().expect("filled above"))
+}
+
+struct HttpState {
+    webhook: Webhook<SqsJobQueue>,
+    config: LastKnownGood,
+}
+
+async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return to_response(Reply::too_large());
+    }
+    // Bodies without a Content-Length are read only up to the limit, never whole.
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<LengthLimitError>() => return to_response(Reply::too_large()),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading request body");
+            return (http::StatusCode::BAD_REQUEST, "unreadable body").into_response();
+        }
+    };
+    let config = state.config.current(CONFIG_MAX_AGE).await;
+    let reply = state
+        .webhook
+        .serve_http(
+            &config,
+            &parts.method,
+            parts.uri.path(),
+            &parts.headers,
+            &body,
+        )
+        .await;
+    to_response(reply)
+}
+
+fn to_response(reply: Reply) -> Response {
+    let mut response = Response::new(Body::from(reply.body.to_string()));
+    *response.status_mut() = reply.status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,154 @@
+//! `runner-controller simulate`: run the simulator on a bundled scenario or a trace, once per
+//! policy on the same seeded workload, and print the comparison (text, `--json`, or an HTML
+//! `--report`).
+//!
+//! Without `--config` it runs on the bundled DeNA-like example, so the command works on a
+//! fresh checkout.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::builder::PossibleValuesParser;
+use rc_core::Timestamp;
+use rc_sim::{compare, PolicyKind, Scenario, Workload, WorldParams};
+
+/// The bundled DeNA-like example config.
+const DEFAULT_CONFIG: &str = include_str!("../../config/examples/dena.yaml");
+
+/// Arguments of `simulate`.
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Config file [default: the bundled DeNA-like example].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Replay a JSON-lines trace: {"at": secs, "labels": [...], "duration": secs, "repo": "owner/name"} per line.
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with = "scenario")]
+    trace: Option<PathBuf>,
+    /// A bundled scenario [default: business-day].
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Scenario::ALL.map(Scenario::name)))]
+    scenario: Option<String>,
+    /// Run only this policy [default: all, side by side].
+    #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(PolicyKind::ALL.map(PolicyKind::name)))]
+    policy: Option<String>,
+    /// Seed of the workload and of every world; same seed, same output.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+    /// When a trace's `at = 0` is, RFC 3339 [default: 2026-11-18T00:00:00+09:00, a Tokyo Wednesday].
+    #[arg(long, value_name = "RFC3339", requires = "trace")]
+    start: Option<String>,
+    /// Print one JSON object instead of the text summary.
+    #[arg(long)]
+    json: bool,
+    /// Also write a self-contained HTML report with charts.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+}
+
+/// Runs `simulate`.
+///
+/// # Errors
+///
+/// An unreadable or invalid config or trace, or a report that cannot be written.
+pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => crate::load_config(path)?,
+        None => rc_config::parse(DEFAULT_CONFIG).map_err(|problems| {
+            anyhow::anyhow!(
+                "bundled example config is invalid:\n{}",
+                problems.render("dena.yaml")
+            )
+        })?,
+    };
+    let workload = match &args.trace {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let start = match &args.start {
+                Some(at) => Timestamp::from_datetime(
+                    chrono::DateTime::parse_from_rfc3339(at)
+                        .with_context(|| format!("--start {at} is not RFC 3339"))?
+                        .to_utc(),
+                ),
+                None => rc_sim::scenario::tokyo(0),
+            };
+            Workload::from_trace(&text, start)
+                .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?
+        }
+        None => {
+            let name = args.scenario.as_deref().unwrap_or("business-day");
+            Scenario::from_name(name)
+                .expect("clap only accepts known scenarios")
+                .workload(&config, args.seed)
+        }
+    };
+    let policies: Vec<PolicyKind> = match &args.policy {
+        Some(name) => vec![PolicyKind::from_name(name).expect("clap only accepts known policies")],
+        None => PolicyKind::ALL.to_vec(),
+    };
+
+    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let comparison = compare(
+        &config,
+        &workload,
+        &policies,
+        &WorldParams::default(),
+        args.seed,
+        &mut |p, f| bar.show(p, f),
+    );
+    bar.finish();
+
+    if let Some(path) = &args.report {
+        std::fs::write(path, rc_sim::html::render(&comparison))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    let mut out = std::io::stdout().lock();
+    let printed = if args.json {
+        writeln!(out, "{}", comparison.to_json())
+    } else {
+        write!(out, "{comparison}")
+    };
+    match printed {
+        // A reader that stops early (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+struct Progress {
+    enabled: bool,
+    shown: Option<(PolicyKind, u32)>,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Self {
+        Progress {
+            enabled,
+            shown: None,
+        }
+    }
+
+    fn show(&mut self, policy: PolicyKind, fraction: f64) {
+        let percent = (fraction * 100.0).round() as u32;
+        if !self.enabled || self.shown == Some((policy, percent)) {
+            return;
+        }
+        self.shown = Some((policy, percent));
+        let filled = (percent / 4) as usize;
+        eprint!(
+            "\r{:<17} [{}{}] {percent:3}%",
+            policy.name(),
+            "#".repeat(filled),
+            "-".repeat(25 - filled)
+        );
+    }
+
+    fn finish(&self) {
+        if self.enabled && self.shown.is_some() {
+            eprint!("\r{:60}\r", "");
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The `runner-controller` binary driven as an operator drives it: one test binary, so the
+//! shared support code is compiled once.
+
+mod serve_all;
+mod serve_webhook;
+mod support;
+mod tick;
+mod validate_explain;

@@ -1,0 +1,185 @@
+//! One observation for the planner: the PROVISIONING tasks, and for each capacity provider they
+//! wait on, its Auto Scaling Group joined with the container instances registered from it.
+//!
+//! The join goes by EC2 instance id: an instance the group counts (pending or in service) with
+//! no container instance yet is still booting and will register with its whole capacity; one
+//! that registered offers its `remainingResources` if ECS may place tasks on it. A group's
+//! instance capacity is the smallest registered capacity among its instances, per resource
+//! (without the EC2 API this is the only measure of the instance type, and the smallest errs
+//! towards an instance too many); with no instance registered it falls back to the group's
+//! capacity tags ([`rc_aws::autoscaling::INSTANCE_CPU_TAG`]).
+
+use std::collections::BTreeSet;
+
+use rc_aws::autoscaling::GroupDescription;
+use rc_aws::ecs_observe::ContainerInstance;
+use rc_aws::{AutoScaling, AwsError, ClusterObserver};
+use rc_core::observed::{ObservedTask, TaskState};
+use rc_core::packing::GroupObservation;
+use rc_core::TaskSize;
+
+/// What the planner needs, as observed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Observation {
+    /// PROVISIONING tasks that wait on an Auto Scaling Group (Fargate's are left out: Fargate
+    /// finds its own capacity).
+    pub waiting: Vec<ObservedTask>,
+    /// The groups behind the capacity providers those tasks name.
+    pub groups: Vec<GroupObservation>,
+}
+
+/// Observes the cluster. With no PROVISIONING task it stops after listing tasks, so the
+/// one-minute safety net costs two API calls when all is well.
+///
+/// # Errors
+///
+/// The first AWS failure.
+pub async fn observe<E: ClusterObserver, A: AutoScaling>(
+    ecs: &E,
+    asg: &A,
+) -> Result<Observation, AwsError> {
+    let mut waiting: Vec<ObservedTask> = ecs
+        .live_tasks()
+        .await?
+        .into_iter()
+        .filter(|t| t.state == TaskState::Provisioning)
+        .collect();
+    if waiting.is_empty() {
+        return Ok(Observation::default());
+    }
+    let names: BTreeSet<String> = waiting
+        .iter()
+        .filter_map(|t| t.capacity_provider.clone())
+        .collect();
+    let providers = ecs
+        .provider_groups(&names.into_iter().collect::<Vec<_>>())
+        .await?;
+    waiting.retain(|task| {
+        !providers.iter().any(|p| {
+            p.group.is_none() && task.capacity_provider.as_ref() == Some(&p.capacity_provider)
+        })
+    });
+    let group_names: Vec<String> = providers.iter().filter_map(|p| p.group.clone()).collect();
+    let (described, instances) =
+        tokio::try_join!(asg.describe_groups(&group_names), ecs.container_instances())?;
+    let groups = providers
+        .iter()
+        .filter_map(|provider| {
+            let name = provider.group.as_ref()?;
+            let group = described.iter().find(|g| &g.name == name)?;
+            Some(group_observation(
+                &provider.capacity_provider,
+                group,
+                &instances,
+            ))
+        })
+        .collect();
+    Ok(Observation { waiting, groups })
+}
+
+/// Joins one group with the cluster's container instances; see the [module docs](self).
+pub fn group_observation(
+    capacity_provider: &str,
+    group: &GroupDescription,
+    instances: &[ContainerInstance],
+) -> GroupObservation {
+    let alive: BTreeSet<&str> = group
+        .pending
+        .iter()
+        .chain(&group.in_service)
+        .map(String::as_str)
+        .collect();
+    let registered: Vec<&ContainerInstance> = instances
+        .iter()
+        .filter(|i| alive.contains(i.ec2_instance_id.as_str()))
+        .collect();
+    let registered_ids: BTreeSet<&str> = registered
+        .iter()
+        .map(|i| i.ec2_instance_id.as_str())
+        .collect();
+    let measured = registered
+        .iter()
+        .map(|i| i.registered)
+        .reduce(|a, b| TaskSize {
+            cpu: a.cpu.min(b.cpu),
+            memory: a.memory.min(b.memory),
+        });
+    GroupObservation {
+        capacity_provider: capacity_provider.to_owned(),
+        group: group.name.clone(),
+        desired: group.desired,
+        max: group.max,
+        in_service: group.in_service.len() as u32,
+        pending: group.pending.len() as u32,
+        unregistered: (alive.len() - registered_ids.len()) as u32,
+        instance_capacity: measured.or(group.tagged_capacity),
+        free: registered
+            .iter()
+            .filter(|i| i.active)
+            .map(|i| i.remaining)
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rc_core::{CpuUnits, MemMib};
+
+    fn size(cpu: u32, memory: u32) -> TaskSize {
+        TaskSize {
+            cpu: CpuUnits(cpu),
+            memory: MemMib(memory),
+        }
+    }
+
+    fn instance(
+        id: &str,
+        active: bool,
+        registered: TaskSize,
+        remaining: TaskSize,
+    ) -> ContainerInstance {
+        ContainerInstance {
+            ec2_instance_id: id.into(),
+            active,
+            registered,
+            remaining,
+        }
+    }
+
+    fn group(pending: &[&str], in_service: &[&str]) -> GroupDescription {
+        GroupDescription {
+            name: "asg".into(),
+            desired: 4,
+            max: 10,
+            pending: pending.iter().map(|s| s.to_string()).collect(),
+            in_service: in_service.iter().map(|s| s.to_string()).collect(),
+            tagged_capacity: Some(size(1, 1)),
+        }
+    }
+
+    #[test]
+    fn joins_instances_by_ec2_id() {
+        let instances = [
+            instance("i-1", true, size(4096, 7680), size(1024, 2048)),
+            instance("i-2", false, size(4096, 7600), size(4096, 7600)),
+            instance("i-other", true, size(8192, 15_000), size(8192, 15_000)),
+        ];
+        let g = group_observation("cp", &group(&["i-3"], &["i-1", "i-2", "i-4"]), &instances);
+        assert_eq!(g.unregistered, 2, "i-3 and i-4 have not registered");
+        assert_eq!(
+            g.free,
+            [size(1024, 2048)],
+            "i-2 is draining, i-other is not ours"
+        );
+        assert_eq!(g.instance_capacity, Some(size(4096, 7600)));
+        assert_eq!((g.in_service, g.pending, g.launching()), (3, 1, 2));
+    }
+
+    #[test]
+    fn capacity_falls_back_to_tags_with_nothing_registered() {
+        let g = group_observation("cp", &group(&[], &[]), &[]);
+        assert_eq!(g.instance_capacity, Some(size(1, 1)));
+        assert_eq!(g.launching(), 4);
+    }
+}

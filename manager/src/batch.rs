@@ -1,0 +1,474 @@
+//! One batch of jobs-queue messages: read them, ask GitHub about re-checked jobs, observe the
+//! cluster once, decide per class with [`plan_scale_up`], launch, schedule the re-checks.
+//!
+//! Every message ends in a [`Disposition`]: done (SQS deletes it), retry (SQS delivers it again
+//! after the queue's visibility timeout), or retry after a longer wait (the class is full). An
+//! unreadable message is done: it would fail the same way forever.
+//!
+//! Per message:
+//!
+//! - `queued`, attempt 0 (the webhook's): decided on observed state right away.
+//! - `queued`, attempt n > 0 (a delayed re-check): GitHub is asked first; a job that started,
+//!   finished or vanished needs nothing more. One still queued is decided like a new one, so a
+//!   job whose runner another job took gets a runner of its own.
+//! - `in_progress`: pickup latency is recorded, and a class with a warm pool open refills it at
+//!   once instead of at the next tick ([`replenish_on_take`]).
+//! - `completed`: nothing.
+//!
+//! Launched or covered, a queued job gets its next re-check, until `recheck_attempts`; after
+//! that the tick's rescue scan is the safety net.
+
+use std::collections::BTreeMap;
+
+use futures_util::stream::{self, StreamExt};
+use std::time::Duration;
+
+use rc_aws::{AwsError, ClusterObserver, JobQueue, QueueMessage, TaskLauncher};
+use rc_config::{Config, ManagerSettings, RunnerClass};
+use rc_core::message::{JobMessage, JobRef, JobStatus};
+use rc_core::observed::{ObservedRunner, ObservedTask, Origin};
+use rc_core::scale_up::{plan_scale_up, ClassState, JobDecision, JobId, QueuedJob};
+use rc_core::warm::{replenish_on_take, warm_target, PoolObservation};
+use rc_core::Timestamp;
+use rc_github::api::{GithubApi, GithubError};
+
+use crate::launch::{LaunchFailure, Purpose};
+use crate::metrics::BatchMetrics;
+use crate::Manager;
+
+/// SQS refuses delays and visibility timeouts beyond 15 minutes for these uses
+/// (`DelaySeconds` maximum, and our own cap on visibility for at-capacity backoff).
+const SQS_MAX_DELAY: Duration = Duration::from_secs(15 * 60);
+
+/// How long a message waits when its class is at `max_runners`, on first receipt; doubled per
+/// further receipt. About how long an ephemeral job takes to free a slot at the short end.
+const AT_CAPACITY_WAIT: Duration = Duration::from_secs(60);
+
+/// GitHub and AWS calls a batch makes at once (re-check lookups, launches). A burst fills
+/// batches of 10, and one launch takes three round trips (JIT config, parameter, RunTask);
+/// done one after another, a batch would take seconds while the manager runs one batch at a
+/// time. Ten stays well inside GitHub's limit on concurrent requests and ECS's RunTask burst.
+const CONCURRENT_CALLS: usize = 10;
+
+/// The `Class` dimension of decisions about messages that name no class.
+const NO_CLASS: &str = "none";
+
+/// What becomes of a message once the batch is handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Handled, or unreadable: delete it.
+    Done,
+    /// Something failed on the way: deliver it again after the queue's visibility timeout.
+    Retry,
+    /// The class is at `max_runners`: deliver it again after this long.
+    RetryAfter(Duration),
+}
+
+/// How long a message of a full class waits before its `receive_count`-th + 1 delivery:
+/// 60 s doubled per earlier receipt, at most 15 minutes.
+pub fn at_capacity_wait(receive_count: u32) -> Duration {
+    let doublings = receive_count.saturating_sub(1).min(16);
+    (AT_CAPACITY_WAIT * 2u32.pow(doublings)).min(SQS_MAX_DELAY)
+}
+
+/// Delay of the re-check that follows a message of `attempt`: `recheck_delay`, doubled per
+/// attempt, at most the 15 minutes SQS `DelaySeconds` allows.
+pub fn recheck_delay(settings: &ManagerSettings, attempt: u32) -> Duration {
+    settings
+        .recheck_delay
+        .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+        .min(SQS_MAX_DELAY)
+}
+
+/// A queued job waiting for a decision, and the message it came in.
+struct Waiting {
+    message: usize,
+    job: JobRef,
+    attempt: u32,
+}
+
+/// What became of one waiting job.
+struct JobOutcome {
+    message: usize,
+    reason: &'static str,
+    launched: bool,
+    disposition: Disposition,
+}
+
+/// Why nothing was launched for a message outside [`JobDecision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Skip {
+    /// The message is not a job message this build reads.
+    Malformed,
+    /// The class was removed from the config since the webhook routed the job.
+    UnknownClass,
+    /// A re-check found the job running, finished, or not waiting for a runner.
+    NoLongerQueued,
+    /// A re-check found the job gone (deleted run, or a repository we cannot see).
+    JobGone,
+}
+
+impl Skip {
+    fn reason(self) -> &'static str {
+        match self {
+            Skip::Malformed => "malformed",
+            Skip::UnknownClass => "unknown_class",
+            Skip::NoLongerQueued => "no_longer_queued",
+            Skip::JobGone => "job_gone",
+        }
+    }
+}
+
+/// What one batch observed: every runner of the scope and every live task of the cluster.
+struct Observed {
+    runners: Vec<ObservedRunner>,
+    tasks: Vec<ObservedTask>,
+}
+
+/// The batch's messages and what has been decided for them so far.
+struct Batch<'m> {
+    messages: &'m [QueueMessage],
+    dispositions: Vec<Disposition>,
+    metrics: BatchMetrics,
+}
+
+impl<G, L, O, Q> Manager<G, L, O, Q>
+where
+    G: GithubApi,
+    L: TaskLauncher,
+    O: ClusterObserver,
+    Q: JobQueue,
+{
+    /// Handles one batch read at `now`; returns a disposition per message, in order.
+    pub async fn handle_batch(
+        &self,
+        config: &Config,
+        now: Timestamp,
+        messages: &[QueueMessage],
+    ) -> Vec<Disposition> {
+        let mut batch = Batch {
+            messages,
+            dispositions: vec![Disposition::Done; messages.len()],
+            metrics: BatchMetrics::default(),
+        };
+        let mut waiting: BTreeMap<&str, Vec<Waiting>> = BTreeMap::new();
+        let mut taken: Vec<&RunnerClass> = Vec::new();
+        let mut rechecks: Vec<(&RunnerClass, Waiting)> = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            let parsed = match JobMessage::from_json(&message.body) {
+                Ok(parsed) => parsed,
+                Err(err) => {
+                    tracing::warn!(message_id = %message.id, error = %err, reason = Skip::Malformed.reason(), "dropping message");
+                    batch.metrics.decision(NO_CLASS, Skip::Malformed.reason());
+                    continue;
+                }
+            };
+            let Some(class) = config.class(&parsed.job().class) else {
+                let job = parsed.job();
+                tracing::warn!(job_id = job.job_id, class = %job.class, reason = Skip::UnknownClass.reason(), "dropping message");
+                batch
+                    .metrics
+                    .decision(&job.class, Skip::UnknownClass.reason());
+                continue;
+            };
+            match parsed {
+                JobMessage::Queued { job, attempt } if attempt > 0 => {
+                    batch.metrics.recheck(&class.name);
+                    rechecks.push((
+                        class,
+                        Waiting {
+                            message: index,
+                            job,
+                            attempt,
+                        },
+                    ));
+                }
+                JobMessage::Queued { job, attempt } => {
+                    waiting.entry(&class.name).or_default().push(Waiting {
+                        message: index,
+                        job,
+                        attempt,
+                    });
+                }
+                JobMessage::Lifecycle {
+                    job,
+                    status: JobStatus::InProgress,
+                    started_at,
+                    runner_name,
+                } => {
+                    if let Some(started_at) = started_at {
+                        let millis = (started_at - job.created_at).num_milliseconds().max(0);
+                        tracing::info!(job_id = job.job_id, class = %class.name, runner = runner_name.as_deref(), pickup_ms = millis, "job started");
+                        batch.metrics.pickup_latency(&class.name, millis);
+                    }
+                    if warm_target(class, now) > 0 && !taken.iter().any(|c| c.name == class.name) {
+                        taken.push(class);
+                    }
+                }
+                JobMessage::Lifecycle { .. } => {}
+            }
+        }
+        // The futures are made up front: a stream that maps with a closure over borrowed data
+        // is not provably Send for every lifetime (rust-lang/rust#102211), and `serve` spawns this.
+        let lookups: Vec<_> = rechecks
+            .into_iter()
+            .map(|(class, recheck)| self.recheck(class, recheck))
+            .collect();
+        let states: Vec<_> = stream::iter(lookups)
+            .buffer_unordered(CONCURRENT_CALLS)
+            .collect()
+            .await;
+        for (class, recheck, state) in states {
+            let (job, attempt) = (&recheck.job, recheck.attempt);
+            match state {
+                Ok(None) => waiting.entry(&class.name).or_default().push(recheck),
+                Ok(Some(skip)) => {
+                    tracing::info!(job_id = job.job_id, class = %class.name, attempt, reason = skip.reason(), "decision");
+                    batch.metrics.decision(&class.name, skip.reason());
+                }
+                Err(err) => {
+                    tracing::warn!(job_id = job.job_id, class = %class.name, attempt, error = %err, "re-check: job state unknown");
+                    batch.dispositions[recheck.message] = Disposition::Retry;
+                }
+            }
+        }
+        // Re-checks resolved concurrently come back in any order; decide in message order.
+        for jobs in waiting.values_mut() {
+            jobs.sort_by_key(|w| w.message);
+        }
+        if !waiting.is_empty() || !taken.is_empty() {
+            match self.observe().await {
+                Ok(observed) => {
+                    for (class, jobs) in &waiting {
+                        let class = config.class(class).expect("only configured classes wait");
+                        self.scale_up(config, class, jobs, &observed, &mut batch)
+                            .await;
+                    }
+                    for class in taken {
+                        self.replenish(config, class, now, &observed, &mut batch.metrics)
+                            .await;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot observe runners and tasks; retrying the batch's jobs");
+                    for job in waiting.values().flatten() {
+                        batch.dispositions[job.message] = Disposition::Retry;
+                    }
+                }
+            }
+        }
+        batch.metrics.emit();
+        batch.dispositions
+    }
+
+    /// A re-check's job state, with what it is about.
+    async fn recheck<'c>(
+        &self,
+        class: &'c RunnerClass,
+        recheck: Waiting,
+    ) -> (&'c RunnerClass, Waiting, Result<Option<Skip>, GithubError>) {
+        let state = self.still_queued(&recheck.job).await;
+        (class, recheck, state)
+    }
+
+    /// `None` if the job still waits for a runner, else why nothing is needed.
+    async fn still_queued(&self, job: &JobRef) -> Result<Option<Skip>, GithubError> {
+        match self.github.job_state(&job.repo, job.job_id).await {
+            Ok(state) if state.is_queued() => Ok(None),
+            Ok(_) => Ok(Some(Skip::NoLongerQueued)),
+            Err(GithubError::NotFound(_)) => Ok(Some(Skip::JobGone)),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Every runner of the scope, then every live task of the cluster (the reaper's order): a
+    /// task started in between shows as booting, its runner not yet listed.
+    async fn observe(&self) -> Result<Observed, ObserveError> {
+        let runners = self.github.list_runners().await?;
+        let tasks = self.observer.live_tasks().await?;
+        Ok(Observed { runners, tasks })
+    }
+
+    /// Decides and acts for the waiting jobs of one class.
+    async fn scale_up(
+        &self,
+        config: &Config,
+        class: &RunnerClass,
+        jobs: &[Waiting],
+        observed: &Observed,
+        batch: &mut Batch<'_>,
+    ) {
+        let state = ClassState::observe(&class.name, &observed.tasks, &observed.runners);
+        let queued: Vec<QueuedJob> = jobs
+            .iter()
+            .map(|w| QueuedJob {
+                job_id: JobId(w.job.job_id),
+                attempt: w.attempt,
+            })
+            .collect();
+        let plan = plan_scale_up(class.max_runners, &state, &queued);
+        let actions: Vec<_> = jobs
+            .iter()
+            .zip(plan)
+            .map(|(waiting, (_, decision))| {
+                self.act(config, class, waiting, decision, batch.messages)
+            })
+            .collect();
+        let outcomes: Vec<JobOutcome> = stream::iter(actions)
+            .buffer_unordered(CONCURRENT_CALLS)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            if outcome.launched {
+                batch.metrics.launched(&class.name, Origin::Job);
+            }
+            batch.metrics.decision(&class.name, outcome.reason);
+            batch.dispositions[outcome.message] = outcome.disposition;
+        }
+    }
+
+    /// Carries out one job's decision; independent of the batch's other jobs, so a batch's
+    /// launches run side by side.
+    async fn act(
+        &self,
+        config: &Config,
+        class: &RunnerClass,
+        waiting: &Waiting,
+        decision: JobDecision,
+        messages: &[QueueMessage],
+    ) -> JobOutcome {
+        let (job, attempt) = (&waiting.job, waiting.attempt);
+        let mut reason = decision.reason();
+        let mut runner = None;
+        let disposition = match decision {
+            JobDecision::Launch => match self
+                .launch(config, class, Purpose::Job { job, attempt })
+                .await
+            {
+                Ok(launched) => {
+                    tracing::info!(job_id = job.job_id, class = %class.name, runner = %launched.runner_name, task = %launched.task_arn, attempt, "runner launched");
+                    runner = Some(launched.runner_name);
+                    self.schedule_recheck(config, job, attempt).await
+                }
+                Err(failure @ LaunchFailure::AlreadyRegistered(_)) => {
+                    reason = failure.reason();
+                    self.schedule_recheck(config, job, attempt).await
+                }
+                Err(failure) => {
+                    reason = failure.reason();
+                    tracing::warn!(job_id = job.job_id, class = %class.name, attempt, error = %failure, "launch failed");
+                    Disposition::Retry
+                }
+            },
+            JobDecision::CoveredByOwnTask | JobDecision::CoveredByIdle => {
+                self.schedule_recheck(config, job, attempt).await
+            }
+            // The first copy in the batch schedules the re-check.
+            JobDecision::Duplicate => Disposition::Done,
+            JobDecision::AtCapacity => {
+                Disposition::RetryAfter(at_capacity_wait(messages[waiting.message].receive_count))
+            }
+        };
+        tracing::info!(job_id = job.job_id, class = %class.name, attempt, runner = runner.as_deref(), reason, "decision");
+        JobOutcome {
+            message: waiting.message,
+            reason,
+            launched: runner.is_some(),
+            disposition,
+        }
+    }
+
+    /// Sends the job's next re-check, unless it has had them all. A send that fails fails the
+    /// message: its redelivery finds the job covered and sends the re-check again.
+    async fn schedule_recheck(&self, config: &Config, job: &JobRef, attempt: u32) -> Disposition {
+        let settings = &config.manager;
+        if attempt >= settings.recheck_attempts {
+            return Disposition::Done;
+        }
+        let next = JobMessage::Queued {
+            job: job.clone(),
+            attempt: attempt + 1,
+        };
+        match self
+            .queue
+            .send(&next, recheck_delay(settings, attempt))
+            .await
+        {
+            Ok(()) => Disposition::Done,
+            Err(err) => {
+                tracing::warn!(job_id = job.job_id, error = %err, "could not schedule the re-check");
+                Disposition::Retry
+            }
+        }
+    }
+
+    /// Tops up `class`'s warm pool after a job took one of its runners. Best effort: the tick
+    /// tops up within a minute whatever happens here.
+    async fn replenish(
+        &self,
+        config: &Config,
+        class: &RunnerClass,
+        now: Timestamp,
+        observed: &Observed,
+        metrics: &mut BatchMetrics,
+    ) {
+        let mut pool = PoolObservation::observe(&class.name, &observed.tasks, &observed.runners);
+        // The observation predates this batch's own launches, which count towards max_runners.
+        pool.live_tasks += metrics.launched_count(&class.name);
+        for index in 0..replenish_on_take(class, now, &pool) {
+            match self
+                .launch(
+                    config,
+                    class,
+                    Purpose::Warm {
+                        decided_at: now,
+                        index,
+                    },
+                )
+                .await
+            {
+                Ok(launched) => {
+                    metrics.launched(&class.name, Origin::Warm);
+                    tracing::info!(class = %class.name, runner = %launched.runner_name, task = %launched.task_arn, reason = "replenish_on_take", "warm runner launched");
+                }
+                Err(failure) => {
+                    tracing::warn!(class = %class.name, error = %failure, "warm top-up failed; the tick will retry");
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Why the batch could not observe runners and tasks.
+#[derive(Debug, thiserror::Error)]
+enum ObserveError {
+    #[error("listing GitHub runners: {0}")]
+    Github(#[from] GithubError),
+    #[error("listing ECS tasks: {0}")]
+    Aws(#[from] AwsError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_capacity_waits_double_up_to_fifteen_minutes() {
+        assert_eq!(at_capacity_wait(0), Duration::from_secs(60));
+        assert_eq!(at_capacity_wait(1), Duration::from_secs(60));
+        assert_eq!(at_capacity_wait(2), Duration::from_secs(120));
+        assert_eq!(at_capacity_wait(4), Duration::from_secs(480));
+        assert_eq!(at_capacity_wait(5), SQS_MAX_DELAY);
+        assert_eq!(at_capacity_wait(u32::MAX), SQS_MAX_DELAY);
+    }
+
+    #[test]
+    fn recheck_delays_back_off_within_the_sqs_limit() {
+        let settings = ManagerSettings::default();
+        assert_eq!(recheck_delay(&settings, 0), Duration::from_secs(120));
+        assert_eq!(recheck_delay(&settings, 1), Duration::from_secs(240));
+        assert_eq!(recheck_delay(&settings, 3), SQS_MAX_DELAY);
+        assert_eq!(recheck_delay(&settings, u32::MAX), SQS_MAX_DELAY);
+    }
+}

@@ -1,0 +1,225 @@
+//! Starting one runner: JIT config from GitHub, then its SSM parameter, then the ECS task.
+//!
+//! The order is the one the reaper expects ([`rc_core::reaper`], "Observation order"): a
+//! registration without a parameter or task is young enough to be left alone while the launch
+//! finishes. When a later step fails the earlier ones are undone here, parameter first, and
+//! whatever an undo misses (the process dies, a delete fails) the reaper removes later.
+
+use std::time::Duration;
+
+use rc_aws::{AwsError, LaunchError, RunTaskRequest, TaskLauncher};
+use rc_config::{Config, RunnerClass};
+use rc_core::message::JobRef;
+use rc_core::observed::{tags, Origin};
+use rc_core::Timestamp;
+use rc_github::api::{GithubApi, GithubError, JitRequest};
+
+use crate::naming::{
+    client_token, job_runner_name, parameter_name, warm_runner_name, JIT_PARAM_ENV,
+};
+use crate::Manager;
+
+/// RunTask attempts within one launch before giving the message back to SQS. ECS throttles
+/// RunTask per account (a token bucket, "Request throttling for the Amazon ECS API"); a couple
+/// of short waits ride out a burst, longer waits are SQS redelivery's job.
+const RUN_TASK_ATTEMPTS: u32 = 3;
+
+/// Wait before the second RunTask attempt; doubled before each further one.
+const RUN_TASK_BACKOFF: Duration = Duration::from_millis(250);
+
+/// What a runner is started for.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose<'a> {
+    /// A queued job; the `attempt` of its message names the runner.
+    Job {
+        /// The job.
+        job: &'a JobRef,
+        /// 0 for the webhook's message, n for the n-th re-check.
+        attempt: u32,
+    },
+    /// A warm pool top-up: the `index`-th runner of the decision made at `decided_at`.
+    Warm {
+        /// When the top-up was decided.
+        decided_at: Timestamp,
+        /// Which of the decision's runners this is.
+        index: u32,
+    },
+}
+
+/// A runner whose task ECS accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launched {
+    /// The GitHub runner name.
+    pub runner_name: String,
+    /// The ECS task ARN.
+    pub task_arn: String,
+}
+
+/// Why a launch did not start a task.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchFailure {
+    /// GitHub already has a runner of this name: this launch happened before (a redelivered
+    /// message), so nothing new is started.
+    #[error("runner {0} is already registered")]
+    AlreadyRegistered(String),
+    /// GitHub would not register the runner.
+    #[error("JIT config for {runner}: {source}")]
+    Github {
+        /// The runner name.
+        runner: String,
+        /// GitHub's failure.
+        #[source]
+        source: GithubError,
+    },
+    /// The JIT config could not be stored; the registration was undone.
+    #[error("storing the JIT config of {runner}: {source}")]
+    Parameter {
+        /// The runner name.
+        runner: String,
+        /// SSM's failure.
+        #[source]
+        source: AwsError,
+    },
+    /// ECS did not start the task; the parameter and the registration were undone.
+    #[error("starting the task of {runner}: {source}")]
+    Task {
+        /// The runner name.
+        runner: String,
+        /// ECS's failure.
+        #[source]
+        source: LaunchError,
+    },
+}
+
+impl LaunchFailure {
+    /// A short label for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LaunchFailure::AlreadyRegistered(_) => "already_registered",
+            LaunchFailure::Github { .. } => "github_failed",
+            LaunchFailure::Parameter { .. } => "parameter_failed",
+            LaunchFailure::Task { .. } => "run_task_failed",
+        }
+    }
+}
+
+impl<G, L, O, Q> Manager<G, L, O, Q>
+where
+    G: GithubApi,
+    L: TaskLauncher,
+{
+    /// Starts one runner of `class` for `purpose`.
+    ///
+    /// # Errors
+    ///
+    /// [`LaunchFailure::AlreadyRegistered`] when the runner name is taken, else the step that
+    /// failed, after undoing the steps before it.
+    pub async fn launch(
+        &self,
+        config: &Config,
+        class: &RunnerClass,
+        purpose: Purpose<'_>,
+    ) -> Result<Launched, LaunchFailure> {
+        let prefix = &config.github.runner_name_prefix;
+        let runner = match purpose {
+            Purpose::Job { job, attempt } => job_runner_name(prefix, job.job_id, attempt),
+            Purpose::Warm { decided_at, index } => {
+                warm_runner_name(prefix, &class.name, decided_at, index)
+            }
+        };
+        let request = JitRequest {
+            name: runner.clone(),
+            labels: class.labels.clone(),
+            runner_group: config.github.runner_group.clone(),
+        };
+        let jit = match self.github.generate_jit_config(&request).await {
+            Ok(jit) => jit,
+            Err(GithubError::NameTaken(_)) => return Err(LaunchFailure::AlreadyRegistered(runner)),
+            Err(source) => return Err(LaunchFailure::Github { runner, source }),
+        };
+        let parameter = parameter_name(&self.ssm_prefix, &runner);
+        if let Err(source) = self.parameters.put_secure(&parameter, &jit.encoded).await {
+            self.undo(&runner, jit.runner_id, None).await;
+            return Err(LaunchFailure::Parameter { runner, source });
+        }
+        let request = run_task_request(class, purpose, &runner, &parameter);
+        match self.run_task_with_retry(&request).await {
+            Ok(task_arn) => Ok(Launched {
+                runner_name: runner,
+                task_arn,
+            }),
+            Err(source) => {
+                self.undo(&runner, jit.runner_id, Some(&parameter)).await;
+                Err(LaunchFailure::Task { runner, source })
+            }
+        }
+    }
+
+    /// RunTask, retried with backoff while the failure is retryable. The request keeps its
+    /// client token, so on ECS a retry of a call that did start a task starts no second one.
+    async fn run_task_with_retry(&self, request: &RunTaskRequest) -> Result<String, LaunchError> {
+        let mut backoff = RUN_TASK_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            match self.launcher.run_task(request).await {
+                Err(err) if err.is_retryable() && attempt < RUN_TASK_ATTEMPTS => {
+                    tracing::warn!(error = %err, attempt, ?backoff, "retrying ecs:RunTask");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// Removes the parameter (if written) and the registration of a launch that failed. A
+    /// failure here is only logged: the reaper deletes stale parameters and ghost runners.
+    async fn undo(&self, runner: &str, runner_id: u64, parameter: Option<&str>) {
+        if let Some(parameter) = parameter {
+            if let Err(err) = self.parameters.delete(parameter).await {
+                tracing::warn!(runner, error = %err, "could not delete the JIT parameter; the reaper will");
+            }
+        }
+        match self.github.delete_runner(runner_id).await {
+            Ok(()) | Err(GithubError::NotFound(_)) => {}
+            Err(err) => {
+                tracing::warn!(runner, error = %err, "could not delete the registration; the reaper will")
+            }
+        }
+    }
+}
+
+/// The task for `runner`: the class's definition, provider and size, the parameter's name in
+/// the environment, and our tags.
+fn run_task_request(
+    class: &RunnerClass,
+    purpose: Purpose<'_>,
+    runner: &str,
+    parameter: &str,
+) -> RunTaskRequest {
+    let mut task_tags = vec![
+        (tags::CLASS.to_owned(), class.name.clone()),
+        (tags::RUNNER.to_owned(), runner.to_owned()),
+    ];
+    match purpose {
+        Purpose::Job { job, attempt } => task_tags.extend([
+            (tags::ORIGIN.to_owned(), Origin::Job.as_str().to_owned()),
+            (tags::JOB_ID.to_owned(), job.job_id.to_string()),
+            (tags::REPO.to_owned(), job.repo.clone()),
+            (tags::ATTEMPT.to_owned(), attempt.to_string()),
+        ]),
+        Purpose::Warm { .. } => {
+            task_tags.push((tags::ORIGIN.to_owned(), Origin::Warm.as_str().to_owned()))
+        }
+    }
+    RunTaskRequest {
+        task_definition: class.task_definition.clone(),
+        capacity_provider: class.capacity_provider.clone(),
+        container: class.container.clone(),
+        size: class.size,
+        environment: vec![(JIT_PARAM_ENV.to_owned(), parameter.to_owned())],
+        tags: task_tags,
+        client_token: client_token(runner),
+    }
+}

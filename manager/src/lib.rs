@@ -1,0 +1,84 @@
+//! The manager: turns queued-job messages into ephemeral ECS runners.
+//!
+//! The webhook puts a [`JobMessage`](rc_core::message::JobMessage) on the jobs queue for every
+//! routed `workflow_job` event; the manager reads them in batches, decides per runner class with
+//! [`rc_core::scale_up::plan_scale_up`] on freshly observed tasks and runners, and for each
+//! launch registers a just-in-time runner with GitHub, stores its config in an SSM SecureString
+//! and starts the class's task with a client token. Each handled job gets a delayed re-check,
+//! which launches again if the job still waits (another job took its runner).
+//!
+//! The same [`Manager`] runs in the Lambda (`main.rs`, one SQS batch per invocation) and in
+//! `runner-controller serve` ([`run_queue_loop`], an SQS long-poll loop).
+//!
+//! # Layout
+//!
+//! - [`batch`]: one batch of messages in, a [`Disposition`] per message out.
+//! - [`launch`]: JIT config → SSM parameter → RunTask, undone on failure.
+//! - [`naming`]: runner names, client tokens, parameter names.
+//! - [`queue`]: SQS plumbing shared by the Lambda and `serve`.
+//! - [`tick`]: the once-a-minute pass: warm pools, the reaper, lost-webhook recovery.
+//! - [`wiring`]: building a [`Manager`] from the environment.
+//! - `metrics`: the batch's EMF metrics.
+
+pub mod batch;
+pub mod launch;
+mod metrics;
+pub mod naming;
+pub mod queue;
+pub mod tick;
+pub mod wiring;
+
+use rc_aws::ssm::Parameters;
+use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
+
+pub use batch::Disposition;
+pub use launch::{LaunchFailure, Launched, Purpose};
+pub use queue::run_queue_loop;
+pub use rc_aws::QueueMessage;
+pub use tick::{run_tick_loop, TickReport};
+pub use wiring::{ManagerEnv, WiringError};
+
+/// Everything the manager talks to, built once per process (a Lambda cold start, or `serve`).
+///
+/// Generic over the GitHub client and the AWS capabilities so that tests and the simulator can
+/// stand in for any of them; production uses the defaults.
+pub struct Manager<G, L = EcsTaskLauncher, O = EcsClusterObserver, Q = SqsJobQueue> {
+    github: G,
+    launcher: L,
+    observer: O,
+    queue: Q,
+    parameters: Parameters,
+    ssm_prefix: String,
+}
+
+impl<G, L, O, Q> Manager<G, L, O, Q> {
+    /// A manager over these clients. JIT configs are stored under `ssm_prefix`
+    /// (`{ssm_prefix}/{runner name}`), the path the task role may read and the reaper lists.
+    pub fn new(
+        github: G,
+        launcher: L,
+        observer: O,
+        queue: Q,
+        parameters: Parameters,
+        ssm_prefix: impl Into<String>,
+    ) -> Self {
+        Manager {
+            github,
+            launcher,
+            observer,
+            queue,
+            parameters,
+            ssm_prefix: ssm_prefix.into(),
+        }
+    }
+
+    /// The GitHub client.
+    pub fn github(&self) -> &G {
+        &self.github
+    }
+
+    /// The task launcher, for the tick's stop actions.
+    pub fn launcher(&self) -> &L {
+        &self.launcher
+    }
+}

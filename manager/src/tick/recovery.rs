@@ -1,0 +1,327 @@
+//! The tick's repairs for lost webhooks, the redelivery sweep and the rescue scan, drawing on
+//! one GitHub API budget per tick as [`rc_core::recovery`] decides.
+//!
+//! # What the budget is charged
+//!
+//! | Call | Calls charged |
+//! |---|---|
+//! | list deliveries | one per page of 100, at most [`DELIVERY_PAGES_PER_TICK`] pages |
+//! | redeliver | one each (the core charges it) |
+//! | scan one repository | one, plus one per queued run it lists jobs of |
+//! | rescue a job | one each (the core charges it: the launch path's JIT call) |
+//!
+//! # Where the rescue scan looks
+//!
+//! "Repositories seen in the last hour" are the `rc:repo` tags of our job tasks that ECS still
+//! lists: live ones, and stopped ones, which ECS keeps listing for about an hour after they
+//! stop ("Stopped tasks appear in the ListTasks results for at least one hour"). For a
+//! repository scope the configured repository is always scanned. A repository whose every job
+//! in the last hour was lost has no task to show it: the redelivery sweep repairs that case,
+//! the scan is the backstop for the jobs it cannot. When the budget does not reach every
+//! repository, each tick starts at a different one (by minute), so all are scanned in turn.
+//!
+//! A rescued job goes to the jobs queue as a `queued` message, the path a webhook takes: the
+//! manager's coverage check, the client token and the at-capacity backoff apply unchanged.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use rc_aws::{ClusterObserver, JobQueue, TaskLauncher};
+use rc_config::{Config, GithubScope};
+use rc_core::recovery::{
+    plan_redeliveries, plan_rescue, scan_due, ApiBudget, Delivery, RedeliveryDecision,
+    RescueDecision, ScannedJob,
+};
+use rc_core::Timestamp;
+use rc_github::api::GithubApi;
+use serde_json::json;
+
+use super::report::{human, Outcome, Step, TickReport};
+use crate::Manager;
+
+/// GitHub's largest page of deliveries.
+const DELIVERY_PAGE: u32 = 100;
+
+/// How far back the sweep reads each tick. A failed delivery is at the top of the list when
+/// the next tick runs; 300 deliveries (about 100 jobs' queued, in-progress and completed
+/// events) is more than a minute brings in the busiest setups we know. What scrolls past
+/// during a longer outage is left to the rescue scan.
+const DELIVERY_PAGES_PER_TICK: u32 = 3;
+
+impl<G, L, O, Q> Manager<G, L, O, Q>
+where
+    G: GithubApi,
+    L: TaskLauncher,
+    O: ClusterObserver,
+    Q: JobQueue,
+{
+    /// Redelivers failed `workflow_job` deliveries, as many as the limits allow.
+    pub(super) async fn sweep_deliveries(
+        &self,
+        config: &Config,
+        now: Timestamp,
+        budget: &mut ApiBudget,
+        report: &mut TickReport,
+    ) {
+        let settings = &config.manager;
+        let pages = DELIVERY_PAGES_PER_TICK.min(budget.remaining());
+        if settings.max_redeliveries_per_tick == 0 || pages == 0 {
+            let why =
+                "skip the redelivery sweep: max_redeliveries_per_tick is 0 or the budget is spent";
+            report.push(Step::Redeliver, None, why.to_owned(), Outcome::Nothing, &());
+            return;
+        }
+        let deliveries = match self.github.recent_deliveries(pages * DELIVERY_PAGE).await {
+            Ok(deliveries) => deliveries,
+            Err(err) => {
+                spend(budget, 1);
+                let what = "list the webhook's recent deliveries".to_owned();
+                report.push(
+                    Step::Redeliver,
+                    None,
+                    what,
+                    Outcome::Failed(err.to_string()),
+                    &(),
+                );
+                return;
+            }
+        };
+        spend(budget, pages_read(deliveries.len()));
+        let max = settings.max_redeliveries_per_tick;
+        let plan = plan_redeliveries(&deliveries, now, max, budget);
+        let reason = format!(
+            "read {} recent deliveries: {} failed workflow_job events",
+            deliveries.len(),
+            plan.len()
+        );
+        report.push(Step::Redeliver, None, reason, Outcome::Nothing, &());
+        for (delivery, decision) in plan {
+            let what = describe_delivery(delivery);
+            let (reason, outcome) = match decision {
+                RedeliveryDecision::Redeliver if report.dry_run => {
+                    (format!("redeliver {what}"), Outcome::DryRun)
+                }
+                RedeliveryDecision::Redeliver => {
+                    let outcome = match self.github.redeliver(delivery.id).await {
+                        Ok(()) => {
+                            report.counts.redelivered += 1;
+                            Outcome::Done("redelivery requested".to_owned())
+                        }
+                        Err(err) => Outcome::Failed(err.to_string()),
+                    };
+                    (format!("redeliver {what}"), outcome)
+                }
+                RedeliveryDecision::Delivered => (
+                    format!("leave {what}: a later attempt was delivered"),
+                    Outcome::Nothing,
+                ),
+                RedeliveryDecision::GaveUp { attempts } => (
+                    format!("give up on {what}: failed {attempts} times, the rescue scan covers its job"),
+                    Outcome::Nothing,
+                ),
+                RedeliveryDecision::TickLimit => (
+                    format!("leave {what} for the next tick: max_redeliveries_per_tick ({max}) reached"),
+                    Outcome::Nothing,
+                ),
+                RedeliveryDecision::OverBudget => (
+                    format!("leave {what} for the next tick: the GitHub API budget is spent"),
+                    Outcome::Nothing,
+                ),
+            };
+            let detail = json!({ "delivery": delivery, "decision": decision });
+            report.push(Step::Redeliver, None, reason, outcome, &detail);
+        }
+    }
+
+    /// Scans the repositories seen in the last hour for jobs queued too long and sends the
+    /// routable ones to the jobs queue.
+    pub(super) async fn rescue_scan(
+        &self,
+        config: &Config,
+        now: Timestamp,
+        budget: &mut ApiBudget,
+        report: &mut TickReport,
+    ) {
+        let mut repos = match self.observer.recent_job_repos().await {
+            Ok(repos) => repos,
+            Err(err) => {
+                let what = "list the repositories our tasks served in the last hour".to_owned();
+                report.push(
+                    Step::Rescue,
+                    None,
+                    what,
+                    Outcome::Failed(err.to_string()),
+                    &(),
+                );
+                return;
+            }
+        };
+        if let GithubScope::Repo(repo) = &config.github.scope {
+            repos.insert(repo.clone());
+        }
+        let seen = repos.len();
+        let repos: Vec<String> = repos
+            .into_iter()
+            .filter(|repo| scan_due(repo, now, config.manager.rescue_after))
+            .collect();
+        let mut jobs = Vec::new();
+        let mut scanned = 0;
+        for repo in rotated(&repos, now) {
+            if !budget.try_spend() {
+                break;
+            }
+            scanned += 1;
+            match self.github.queued_jobs(repo).await {
+                Ok(found) => {
+                    spend(budget, distinct_runs(&found));
+                    jobs.extend(found);
+                }
+                Err(err) => {
+                    let what = format!("scan {repo} for queued jobs");
+                    report.push(
+                        Step::Rescue,
+                        None,
+                        what,
+                        Outcome::Failed(err.to_string()),
+                        &(),
+                    );
+                }
+            }
+        }
+        let left = match repos.len() - scanned {
+            0 => String::new(),
+            left => format!(", {left} left for the next tick: the GitHub API budget is spent"),
+        };
+        let reason = format!(
+            "scanned {scanned} of {} repositories due this tick ({seen} seen in the last hour){left}: {} queued jobs",
+            repos.len(),
+            jobs.len()
+        );
+        report.push(
+            Step::Rescue,
+            None,
+            reason,
+            Outcome::Nothing,
+            &json!({ "repos": repos }),
+        );
+
+        let rescue_after = human(config.manager.rescue_after);
+        for (job, decision) in plan_rescue(config, &jobs, now, budget) {
+            let what = format!("job {} of {}", job.job_id, job.repo);
+            let queued = human(now.saturating_since(job.created_at));
+            let mut class = None;
+            let (reason, outcome) = match &decision {
+                RescueDecision::Rescue(message) => {
+                    class = Some(message.job().class.clone());
+                    let reason = format!(
+                        "rescue {what} ({}): queued {queued}, longer than rescue_after ({rescue_after})",
+                        message.job().class
+                    );
+                    let outcome = if report.dry_run {
+                        Outcome::DryRun
+                    } else {
+                        match self.queue.send(message, Duration::ZERO).await {
+                            Ok(()) => {
+                                report.counts.rescued += 1;
+                                Outcome::Done("sent to the jobs queue".to_owned())
+                            }
+                            Err(err) => Outcome::Failed(err.to_string()),
+                        }
+                    };
+                    (reason, outcome)
+                }
+                RescueDecision::NotYet { .. } => (
+                    format!("leave {what}: queued {queued}, within rescue_after ({rescue_after})"),
+                    Outcome::Nothing,
+                ),
+                RescueDecision::Unrouted { reason } => (
+                    format!(
+                        "leave {what} [{}]: no class: {reason}",
+                        job.labels.join(", ")
+                    ),
+                    Outcome::Nothing,
+                ),
+                RescueDecision::Duplicate => {
+                    (format!("leave {what}: listed twice"), Outcome::Nothing)
+                }
+                RescueDecision::OverBudget => (
+                    format!("leave {what} for the next tick: the GitHub API budget is spent"),
+                    Outcome::Nothing,
+                ),
+            };
+            let detail = json!({ "job": job, "decision": decision });
+            report.push(Step::Rescue, class.as_deref(), reason, outcome, &detail);
+        }
+    }
+}
+
+/// Charges `calls` already made, as far as the budget goes.
+fn spend(budget: &mut ApiBudget, calls: u32) {
+    for _ in 0..calls {
+        if !budget.try_spend() {
+            break;
+        }
+    }
+}
+
+/// Pages a listing of `items` deliveries took: at least the one call.
+fn pages_read(items: usize) -> u32 {
+    u32::try_from(items.div_ceil(DELIVERY_PAGE as usize).max(1)).unwrap_or(u32::MAX)
+}
+
+/// The run job listings a repository scan made beyond its run listing, as far as its answer
+/// shows: one per run with a queued job (runs whose jobs all started meanwhile are not seen).
+fn distinct_runs(jobs: &[ScannedJob]) -> u32 {
+    let runs: BTreeSet<u64> = jobs.iter().map(|job| job.run_id).collect();
+    u32::try_from(runs.len()).unwrap_or(u32::MAX)
+}
+
+/// The repositories starting at a different one each minute.
+fn rotated(repos: &[String], now: Timestamp) -> impl Iterator<Item = &String> {
+    let start = match repos.len() {
+        0 => 0,
+        len => usize::try_from(now.0.div_euclid(60_000).rem_euclid(len as i64)).unwrap_or(0),
+    };
+    repos[start..].iter().chain(&repos[..start])
+}
+
+fn describe_delivery(delivery: &Delivery) -> String {
+    let answer = match delivery.status_code {
+        0 => "no answer".to_owned(),
+        code => format!("answered {code}"),
+    };
+    let action = delivery
+        .action
+        .as_deref()
+        .map_or(String::new(), |action| format!(".{action}"));
+    format!(
+        "delivery {} ({}{action}, {answer} at {})",
+        delivery.id, delivery.event, delivery.delivered_at
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rotation_starts_at_a_different_repository_each_minute() {
+        let repos: Vec<String> = ["a/1", "b/2", "c/3"].map(String::from).into();
+        let order = |minute: i64| -> Vec<&str> {
+            rotated(&repos, Timestamp(minute * 60_000 + 59_999))
+                .map(String::as_str)
+                .collect()
+        };
+        assert_eq!(order(0), ["a/1", "b/2", "c/3"]);
+        assert_eq!(order(1), ["b/2", "c/3", "a/1"]);
+        assert_eq!(order(5), ["c/3", "a/1", "b/2"]);
+        assert_eq!(rotated(&[], Timestamp(0)).count(), 0);
+    }
+
+    #[test]
+    fn listing_pages_count_at_least_one_call() {
+        assert_eq!(pages_read(0), 1);
+        assert_eq!(pages_read(100), 1);
+        assert_eq!(pages_read(101), 2);
+    }
+}

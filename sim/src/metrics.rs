@@ -1,0 +1,259 @@
+//! What the world counts while it runs, and how a finished world becomes a [`RunReport`].
+//!
+//! Runner time is accounted on every phase change of a task, instance time from each
+//! instance's launch request to its termination (EC2 bills from `running`, a few seconds later,
+//! so this slightly overstates cost for every policy alike), and the counts behind the charts
+//! are sampled once a minute.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::report::{LatencySummary, Ordered, PickupBucket, Rules, RunReport, Sample, Series};
+use crate::world::{ApiKind, JobState, Phase, ProviderKind, World};
+
+/// Counters kept during a run.
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    calls: BTreeMap<ApiKind, u64>,
+    errors: BTreeMap<ApiKind, u64>,
+    pub deduplicated_run_tasks: u64,
+    pub over_max: u64,
+    pub asg_over_max: u64,
+    pub double_launches: u64,
+    pub busy_stops: u64,
+    pub unroutable: u64,
+    pub webhooks_lost: u64,
+    pub reactions_ms: Vec<u64>,
+    idle_runner_ms: u64,
+    booting_runner_ms: u64,
+    busy_runner_ms: u64,
+    pub idle_instance_ms: u64,
+    pub fargate_usd: f64,
+    pub peak_instances: u32,
+    samples: Vec<Sample>,
+}
+
+impl Stats {
+    pub fn call(&mut self, kind: ApiKind) {
+        *self.calls.entry(kind).or_default() += 1;
+    }
+
+    pub fn error(&mut self, kind: ApiKind) {
+        *self.errors.entry(kind).or_default() += 1;
+    }
+
+    /// Books `spent` to the phase a task is leaving.
+    pub fn runner_time(&mut self, phase: Phase, spent: Duration) {
+        let ms = spent.as_millis() as u64;
+        match phase {
+            Phase::Provisioning | Phase::Starting => self.booting_runner_ms += ms,
+            Phase::Idle => self.idle_runner_ms += ms,
+            Phase::Busy(_) => self.busy_runner_ms += ms,
+            Phase::Stopped => {}
+        }
+    }
+}
+
+/// Rounds to two decimals, so reports stay readable and stable.
+pub(crate) fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// Nearest-rank percentiles of `values_ms`, in seconds.
+pub(crate) fn summarize(values_ms: &mut [u64]) -> LatencySummary {
+    values_ms.sort_unstable();
+    let n = values_ms.len();
+    let pick = |q: f64| -> f64 {
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        values_ms[rank - 1] as f64 / 1000.0
+    };
+    let mean = if n == 0 {
+        0.0
+    } else {
+        values_ms.iter().sum::<u64>() as f64 / n as f64 / 1000.0
+    };
+    LatencySummary {
+        count: n as u64,
+        p50: round2(pick(0.50)),
+        p95: round2(pick(0.95)),
+        p99: round2(pick(0.99)),
+        max: round2(pick(1.0)),
+        mean: round2(mean),
+    }
+}
+
+const BUCKET_MINUTES: i64 = 15;
+
+impl<M> World<'_, M> {
+    pub(crate) fn take_sample(&mut self) {
+        let mut sample = Sample {
+            minute: (self.now.0 - self.start.0).div_euclid(60_000) as u32,
+            queued: self.github.queued_jobs,
+            ..Sample::default()
+        };
+        for t in self.live.iter().flatten() {
+            match self.tasks[t.0 as usize].phase {
+                Phase::Provisioning => {
+                    sample.provisioning += 1;
+                    sample.booting += 1;
+                }
+                Phase::Starting => sample.booting += 1,
+                Phase::Idle => sample.idle += 1,
+                Phase::Busy(_) => sample.busy += 1,
+                Phase::Stopped => {}
+            }
+        }
+        // Dedicated (per-runner) instances are never empty while alive, so the providers'
+        // groups hold every empty one.
+        sample.instances = self.alive_instances;
+        for p in &self.providers {
+            sample.empty_instances += p
+                .alive
+                .iter()
+                .filter(|i| self.instances[i.0 as usize].tasks == 0)
+                .count() as u32;
+        }
+        self.stats.samples.push(sample);
+    }
+
+    /// Closes every account at the end of the run and builds the report.
+    pub(crate) fn finish(mut self, policy: &str) -> RunReport {
+        let end = self.now.max(self.end);
+        self.now = end;
+        let live: Vec<_> = self.live.iter().flatten().copied().collect();
+        for task in live {
+            let phase = self.tasks[task.0 as usize].phase;
+            self.set_phase(task, phase);
+        }
+        let mut instance_ms = 0u64;
+        let mut ec2_usd = 0.0;
+        for inst in &mut self.instances {
+            let until = inst.terminated_at.unwrap_or(end);
+            let ms = until.saturating_since(inst.requested_at).as_millis() as u64;
+            instance_ms += ms;
+            // EC2 bills per second with a one-minute minimum.
+            ec2_usd += (ms.max(60_000) as f64 / 3_600_000.0) * inst.usd_per_hour;
+            if let Some(since) = inst.empty_since.take() {
+                self.stats.idle_instance_ms += until.saturating_since(since).as_millis() as u64;
+            }
+        }
+        // Fargate tasks still running are billed up to the end.
+        for task in self.live.iter().flatten() {
+            let t = &self.tasks[task.0 as usize];
+            let class = &self.classes[t.class];
+            if let (ProviderKind::Fargate, Some(placed)) =
+                (self.providers[class.provider].kind, t.placed_at)
+            {
+                self.stats.fargate_usd += self
+                    .params
+                    .fargate_usd(class.size, end.saturating_since(placed));
+            }
+        }
+
+        let mut overall = Vec::new();
+        let mut by_class: Vec<Vec<u64>> = vec![Vec::new(); self.classes.len()];
+        let mut buckets: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
+        let mut stranded = 0;
+        let mut killed = 0;
+        for job in &self.jobs {
+            if job.state == JobState::Killed {
+                killed += 1;
+            }
+            let Some(started) = job.started_at else {
+                if job.state == JobState::Queued && self.label_sets[job.label_set].routed.is_some()
+                {
+                    stranded += 1;
+                }
+                continue;
+            };
+            let ms = started.saturating_since(job.created_at).as_millis() as u64;
+            overall.push(ms);
+            if let Some(class) = self.label_sets[job.label_set].routed {
+                by_class[class].push(ms);
+            }
+            let bucket = (job.created_at.0 - self.start.0).div_euclid(60_000 * BUCKET_MINUTES);
+            buckets.entry(bucket).or_default().push(ms);
+        }
+        let pickup_by_class = Ordered(
+            self.classes
+                .iter()
+                .zip(by_class.iter_mut())
+                .map(|(c, v)| (c.name.clone(), summarize(v)))
+                .collect(),
+        );
+        let pickup_over_time = buckets
+            .into_iter()
+            .map(|(bucket, mut v)| {
+                let s = summarize(&mut v);
+                PickupBucket {
+                    minute: (bucket * BUCKET_MINUTES) as u32,
+                    jobs: s.count,
+                    p50: s.p50,
+                    p95: s.p95,
+                    max: s.max,
+                }
+            })
+            .collect();
+        let stats = &mut self.stats;
+        let hours = |ms: u64| round2(ms as f64 / 3_600_000.0);
+        let minutes = |ms: u64| round2(ms as f64 / 60_000.0);
+        RunReport {
+            policy: policy.to_string(),
+            jobs: self.jobs.len() as u64,
+            started_jobs: overall.len() as u64,
+            pickup_latency_s: summarize(&mut overall),
+            pickup_latency_by_class_s: pickup_by_class,
+            idle_runner_minutes: minutes(stats.idle_runner_ms),
+            booting_runner_minutes: minutes(stats.booting_runner_ms),
+            busy_runner_minutes: minutes(stats.busy_runner_ms),
+            instance_hours: hours(instance_ms),
+            idle_instance_hours: hours(stats.idle_instance_ms),
+            peak_instances: stats.peak_instances,
+            cost_usd: round2(ec2_usd + stats.fargate_usd),
+            scale_out_reaction_s: summarize(&mut stats.reactions_ms),
+            rules: Rules {
+                stranded_jobs: stranded,
+                max_violations: stats.over_max + stats.asg_over_max,
+                double_launches: stats.double_launches,
+                busy_runner_stops: stats.busy_stops,
+            },
+            killed_jobs: killed,
+            unroutable_jobs: stats.unroutable,
+            webhooks_lost: stats.webhooks_lost,
+            run_tasks_deduplicated_by_client_token: stats.deduplicated_run_tasks,
+            api_calls: Ordered(
+                ApiKind::ALL
+                    .iter()
+                    .filter_map(|k| stats.calls.get(k).map(|n| (k.name().to_string(), *n)))
+                    .collect(),
+            ),
+            api_errors: Ordered(
+                ApiKind::ALL
+                    .iter()
+                    .filter_map(|k| stats.errors.get(k).map(|n| (k.name().to_string(), *n)))
+                    .collect(),
+            ),
+            series: Series {
+                samples: std::mem::take(&mut stats.samples),
+                pickup_over_time,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut v: Vec<u64> = (1..=100).map(|s| s * 1000).collect();
+        let s = summarize(&mut v);
+        assert_eq!((s.p50, s.p95, s.p99, s.max), (50.0, 95.0, 99.0, 100.0));
+        assert_eq!(s.mean, 50.5);
+        assert_eq!(summarize(&mut []).count, 0);
+    }
+}

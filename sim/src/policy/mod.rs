@@ -1,0 +1,137 @@
+//! Policies: who decides when runners start and stop.
+//!
+//! `ours` drives rc-core's decisions (scale-up, warm pools, reaper, recovery, packing) the way
+//! the Lambdas do; the baselines are what teams run today, modelled from their public designs;
+//! the oracle knows every arrival in advance and bounds what any policy could do.
+//!
+//! A policy reacts to [`Notice`]s in the order the world delivers them and acts only through the
+//! world's API methods, which count calls and inject faults.
+
+mod dena;
+mod oracle;
+mod ours;
+mod philips;
+
+use std::fmt;
+
+use rc_config::Config;
+
+use crate::params::WorldParams;
+use crate::workload::Workload;
+use crate::world::{Notice, World};
+
+/// The policies the simulator compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyKind {
+    /// runner-controller: the real decision core.
+    Ours,
+    /// Fixed warm runners in business hours, replaced only when their job ends; on-demand
+    /// RunTask per queued job; capacity-provider scaling only.
+    DenaBaseline,
+    /// philips-labs/terraform-aws-github-runner: a 30 s delayed scale-up per job, one EC2
+    /// instance per runner, no warm pool.
+    PhilipsBaseline,
+    /// Each runner is ready exactly when its job arrives, on instantly available capacity: the
+    /// lower bound on latency and idle time.
+    Oracle,
+}
+
+impl PolicyKind {
+    /// Every policy, in report order.
+    pub const ALL: [PolicyKind; 4] = [
+        PolicyKind::Ours,
+        PolicyKind::DenaBaseline,
+        PolicyKind::PhilipsBaseline,
+        PolicyKind::Oracle,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Ours => "ours",
+            PolicyKind::DenaBaseline => "dena-baseline",
+            PolicyKind::PhilipsBaseline => "philips-baseline",
+            PolicyKind::Oracle => "oracle",
+        }
+    }
+
+    /// The policy called `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        PolicyKind::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A policy reacting to the world.
+pub(crate) trait Policy {
+    /// The policy's own timers and queue messages.
+    type Msg;
+
+    /// Called once before the first event: schedule ticks and the like.
+    fn start(&mut self, world: &mut World<'_, Self::Msg>);
+
+    /// Reacts to one notice.
+    fn on_notice(&mut self, world: &mut World<'_, Self::Msg>, notice: Notice<Self::Msg>);
+}
+
+/// Runs `policy` in `world` to the end, reporting progress as a fraction of virtual time.
+pub(crate) fn drive<P: Policy>(
+    mut world: World<'_, P::Msg>,
+    mut policy: P,
+    name: &str,
+    progress: &mut dyn FnMut(f64),
+) -> crate::RunReport {
+    policy.start(&mut world);
+    let mut steps = 0u64;
+    while let Some(notice) = world.step() {
+        if let Some(notice) = notice {
+            policy.on_notice(&mut world, notice);
+        }
+        steps += 1;
+        if steps.is_multiple_of(8192) {
+            progress(world.progress());
+        }
+    }
+    progress(1.0);
+    world.finish(name)
+}
+
+/// Runs the policy `kind` on `workload` in a fresh world.
+pub(crate) fn run_kind(
+    kind: PolicyKind,
+    config: &Config,
+    workload: &Workload,
+    params: &WorldParams,
+    seed: u64,
+    progress: &mut dyn FnMut(f64),
+) -> crate::RunReport {
+    let name = kind.name();
+    match kind {
+        PolicyKind::Ours => {
+            let world = World::new(config, workload, params.clone(), seed);
+            drive(world, ours::Ours::default(), name, progress)
+        }
+        PolicyKind::DenaBaseline => {
+            let world = World::new(config, workload, params.clone(), seed);
+            drive(world, dena::Dena::default(), name, progress)
+        }
+        PolicyKind::PhilipsBaseline => {
+            let world = World::new(config, workload, params.clone(), seed);
+            drive(world, philips::Philips, name, progress)
+        }
+        PolicyKind::Oracle => {
+            // The oracle sees no faults and waits for no infrastructure.
+            let calm = Workload {
+                faults: crate::params::Faults::none(),
+                ..workload.clone()
+            };
+            let world = World::new(config, &calm, params.perfect(), seed);
+            drive(world, oracle::Oracle::default(), name, progress)
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! GitHub: the job queue, runner registration and assignment, webhook deliveries, and the REST
+//! calls policies make.
+//!
+//! Assignment follows what GitHub does with self-hosted runners: a queued job goes to any
+//! online idle runner whose labels contain all of the job's labels, whichever class started it.
+//! When several fit, the oldest runner takes the oldest job. A job taken this way is no longer
+//! available to the runner that was started for it, which is why the manager re-checks.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use rand_chacha::ChaCha8Rng;
+use rc_core::observed::ObservedRunner;
+use rc_core::recovery::{Delivery, WORKFLOW_JOB_EVENT};
+use rc_core::scale_up::JobId;
+use rc_core::Timestamp;
+
+use super::api::{ApiError, ApiKind};
+use super::{Event, JobState, Notice, Phase, TaskId, World};
+use crate::params::{Faults, Latency};
+
+/// GitHub's id of one webhook delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DeliveryId(pub u64);
+
+/// The `action` of a `workflow_job` webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookAction {
+    /// The job waits for a runner.
+    Queued,
+    /// A runner took the job.
+    InProgress,
+    /// The job finished.
+    Completed,
+}
+
+impl WebhookAction {
+    fn index(self) -> usize {
+        match self {
+            WebhookAction::Queued => 0,
+            WebhookAction::InProgress => 1,
+            WebhookAction::Completed => 2,
+        }
+    }
+}
+
+/// A `workflow_job` webhook as the receiving endpoint sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// The delivery (a redelivery gets a new one).
+    pub delivery: DeliveryId,
+    /// The job.
+    pub job: JobId,
+    /// What happened.
+    pub action: WebhookAction,
+    /// The job's labels.
+    pub labels: Vec<String>,
+    /// Repository `owner/name`.
+    pub repo: String,
+    /// When GitHub created the job.
+    pub created_at: Timestamp,
+    /// The runner that took the job (`in_progress` and `completed`).
+    pub runner_name: Option<String>,
+}
+
+/// What the job API answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobView {
+    /// Waiting for a runner.
+    Queued,
+    /// A runner has it.
+    InProgress,
+    /// Finished, successfully or not.
+    Completed,
+}
+
+/// One delivery of one webhook, drawn before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlannedDelivery {
+    after: Duration,
+    fails: bool,
+}
+
+/// How one webhook will be delivered: once, late, twice, or not at all.
+pub(crate) fn plan_delivery(
+    faults: &Faults,
+    latency: Latency,
+    rng: &mut ChaCha8Rng,
+) -> Vec<PlannedDelivery> {
+    use rand::Rng;
+    let mut chance = |p: f64| p > 0.0 && rng.random::<f64>() < p;
+    let delayed = chance(faults.webhook_delayed);
+    let duplicated = chance(faults.webhook_duplicated);
+    let fails = chance(faults.webhook_lost);
+    let mut after = latency.sample(rng);
+    if delayed {
+        after += faults.webhook_delay.sample(rng);
+    }
+    let mut plan = vec![PlannedDelivery { after, fails }];
+    if duplicated {
+        let again = after + latency.sample(rng);
+        plan.push(PlannedDelivery {
+            after: again,
+            fails: false,
+        });
+    }
+    plan
+}
+
+/// One delivery of an event that had a failed delivery: what the deliveries API lists.
+struct LoggedDelivery {
+    at: Timestamp,
+    hook: Webhook,
+    ok: bool,
+    redelivery: bool,
+}
+
+/// GitHub's side of the world.
+pub(crate) struct GithubState {
+    /// Queued jobs by label set, oldest (lowest id) first.
+    queued: Vec<BTreeSet<JobId>>,
+    /// Online idle runners by class.
+    pub idle: Vec<BTreeSet<TaskId>>,
+    /// Registered runners by name.
+    runners: HashMap<String, TaskId>,
+    /// Deliveries of every event that had a failed one (the others never matter to recovery).
+    log: BTreeMap<DeliveryId, LoggedDelivery>,
+    /// Deliveries attempted per minute since the epoch, for paging the deliveries list.
+    deliveries_per_minute: BTreeMap<i64, u32>,
+    next_delivery: u64,
+    next_runner: u64,
+    pub queued_jobs: u32,
+}
+
+impl GithubState {
+    pub fn new(classes: usize, label_sets: usize) -> Self {
+        GithubState {
+            queued: vec![BTreeSet::new(); label_sets],
+            idle: vec![BTreeSet::new(); classes],
+            runners: HashMap::new(),
+            log: BTreeMap::new(),
+            deliveries_per_minute: BTreeMap::new(),
+            next_delivery: 0,
+            next_runner: 0,
+            queued_jobs: 0,
+        }
+    }
+
+    pub fn registered(&self) -> usize {
+        self.runners.len()
+    }
+}
+
+impl<M> World<'_, M> {
+    pub(crate) fn job(&self, job: JobId) -> &super::Job {
+        &self.jobs[(job.0 - 1) as usize]
+    }
+
+    fn job_mut(&mut self, job: JobId) -> &mut super::Job {
+        &mut self.jobs[(job.0 - 1) as usize]
+    }
+
+    pub(crate) fn job_arrives(&mut self, job: JobId) {
+        let set = self.job(job).label_set;
+        if self.label_sets[set].routed.is_none() {
+            self.stats.unroutable += 1;
+        }
+        self.job_mut(job).state = JobState::Queued;
+        self.github.queued[set].insert(job);
+        self.github.queued_jobs += 1;
+        self.send_webhook(job, WebhookAction::Queued);
+        let runner = self.label_sets[set]
+            .taken_by
+            .iter()
+            .filter_map(|&class| self.github.idle[class].first().copied())
+            .min();
+        if let Some(task) = runner {
+            self.assign(job, task);
+        }
+    }
+
+    /// GitHub hands the oldest job this runner can take to it, if any is queued.
+    pub(crate) fn runner_idle(&mut self, task: TaskId) {
+        let class = self.tasks[task.0 as usize].class;
+        self.set_phase(task, Phase::Idle);
+        self.github.idle[class].insert(task);
+        let job = self.classes[class]
+            .takes
+            .iter()
+            .filter_map(|&set| self.github.queued[set].first().copied())
+            .min();
+        if let Some(job) = job {
+            self.assign(job, task);
+        }
+    }
+
+    pub(crate) fn runner_registers(&mut self, task: TaskId) {
+        let name = self.tasks[task.0 as usize].runner_name.clone();
+        self.github.runners.insert(name, task);
+        self.runner_idle(task);
+    }
+
+    /// The runner of `task` leaves GitHub (its task stopped); a job it held is lost.
+    pub(crate) fn runner_leaves(&mut self, task: TaskId) {
+        let t = &self.tasks[task.0 as usize];
+        let class = t.class;
+        let phase = t.phase;
+        let name = t.runner_name.clone();
+        self.github.idle[class].remove(&task);
+        self.github.runners.remove(&name);
+        if let Phase::Busy(job) = phase {
+            if matches!(
+                self.job(job).state,
+                JobState::Assigned(_) | JobState::Running(_)
+            ) {
+                self.job_mut(job).state = JobState::Killed;
+                self.stats.busy_stops += 1;
+            }
+        }
+    }
+
+    fn assign(&mut self, job: JobId, task: TaskId) {
+        let set = self.job(job).label_set;
+        let class = self.tasks[task.0 as usize].class;
+        self.github.queued[set].remove(&job);
+        self.github.queued_jobs -= 1;
+        self.github.idle[class].remove(&task);
+        self.job_mut(job).state = JobState::Assigned(task);
+        self.set_phase(task, Phase::Busy(job));
+        let after = self.sample(self.params.assign_latency);
+        self.schedule_at(self.now + after, Event::JobStarts(job));
+    }
+
+    pub(crate) fn job_starts(&mut self, job: JobId) {
+        let JobState::Assigned(task) = self.job(job).state else {
+            return;
+        };
+        let now = self.now;
+        let j = self.job_mut(job);
+        j.state = JobState::Running(task);
+        j.started_at = Some(now);
+        let duration = j.duration;
+        self.send_webhook(job, WebhookAction::InProgress);
+        self.schedule_at(now + duration, Event::JobEnds(job));
+    }
+
+    pub(crate) fn job_ends(&mut self, job: JobId) {
+        let JobState::Running(task) = self.job(job).state else {
+            return;
+        };
+        self.job_mut(job).state = JobState::Done;
+        self.send_webhook(job, WebhookAction::Completed);
+        // Ephemeral runners exit after one job, and the task with them.
+        self.stop_task(task);
+    }
+
+    fn webhook(&mut self, job: JobId, action: WebhookAction) -> Webhook {
+        self.github.next_delivery += 1;
+        let j = self.job(job);
+        let runner_name = match j.state {
+            JobState::Assigned(task) | JobState::Running(task) => {
+                Some(self.tasks[task.0 as usize].runner_name.clone())
+            }
+            _ => None,
+        };
+        Webhook {
+            delivery: DeliveryId(self.github.next_delivery),
+            job,
+            action,
+            labels: j.labels.clone(),
+            repo: j.repo.clone(),
+            created_at: j.created_at,
+            runner_name,
+        }
+    }
+
+    fn send_webhook(&mut self, job: JobId, action: WebhookAction) {
+        let plan = self.deliveries[(job.0 - 1) as usize][action.index()].clone();
+        let logged = plan.iter().any(|d| d.fails);
+        for planned in plan {
+            let hook = self.webhook(job, action);
+            let at = self.now + planned.after;
+            *self
+                .github
+                .deliveries_per_minute
+                .entry(at.0.div_euclid(60_000))
+                .or_default() += 1;
+            if planned.fails {
+                self.stats.webhooks_lost += 1;
+            } else {
+                self.notify(planned.after, Notice::Webhook(hook.clone()));
+            }
+            if logged {
+                self.log_delivery(at, hook, !planned.fails, false);
+            }
+        }
+    }
+
+    fn log_delivery(&mut self, at: Timestamp, hook: Webhook, ok: bool, redelivery: bool) {
+        self.github.log.insert(
+            hook.delivery,
+            LoggedDelivery {
+                at,
+                hook,
+                ok,
+                redelivery,
+            },
+        );
+    }
+
+    /// The endpoint answered `hook` with an error (it could not enqueue it): GitHub records the
+    /// delivery as failed.
+    pub fn reject_webhook(&mut self, hook: Webhook) {
+        self.stats.webhooks_lost += 1;
+        self.log_delivery(self.now, hook, false, false);
+    }
+
+    /// The job API.
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_job(&mut self, job: JobId) -> Result<JobView, ApiError> {
+        self.call(ApiKind::GithubGetJob)?;
+        Ok(match self.job(job).state {
+            JobState::NotYet | JobState::Queued => JobView::Queued,
+            JobState::Assigned(_) | JobState::Running(_) => JobView::InProgress,
+            JobState::Done | JobState::Killed => JobView::Completed,
+        })
+    }
+
+    /// The runners of `class` GitHub lists (paging over every registered runner).
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_runners(&mut self, class: usize) -> Result<Vec<ObservedRunner>, ApiError> {
+        self.call_pages(ApiKind::GithubListRunners, self.github.registered(), 100)?;
+        Ok(self.runners_of(class))
+    }
+
+    fn runners_of(&self, class: usize) -> Vec<ObservedRunner> {
+        let labels = &self.classes[class].labels;
+        self.live[class]
+            .iter()
+            .map(|&id| (id, &self.tasks[id.0 as usize]))
+            .filter(|(_, t)| matches!(t.phase, Phase::Idle | Phase::Busy(_)))
+            .map(|(id, t)| ObservedRunner {
+                id: u64::from(id.0),
+                name: t.runner_name.clone(),
+                online: true,
+                busy: matches!(t.phase, Phase::Busy(_)),
+                labels: labels.clone(),
+            })
+            .collect()
+    }
+
+    /// A JIT runner configuration; the answer is the name the runner registers as.
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_jit_config(&mut self) -> Result<String, ApiError> {
+        self.call(ApiKind::GithubJitConfig)?;
+        Ok(self.next_runner_name())
+    }
+
+    pub(crate) fn next_runner_name(&mut self) -> String {
+        self.github.next_runner += 1;
+        format!(
+            "{}{:06}",
+            self.config.github.runner_name_prefix, self.github.next_runner
+        )
+    }
+
+    /// Deletes a runner registration. An ephemeral runner whose registration is gone exits, so
+    /// its task stops. An unknown name is not an error (already gone).
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::RunnerBusy`] when it runs a job (GitHub's 422); 5xx on every attempt.
+    pub fn github_delete_runner(&mut self, name: &str) -> Result<(), ApiError> {
+        self.call(ApiKind::GithubDeleteRunner)?;
+        let Some(&task) = self.github.runners.get(name) else {
+            return Ok(());
+        };
+        if matches!(self.tasks[task.0 as usize].phase, Phase::Busy(_)) {
+            return Err(ApiError::RunnerBusy);
+        }
+        self.stop_task(task);
+        Ok(())
+    }
+
+    /// The webhook deliveries made since `since`, as `GET /app/hook/deliveries` lists them
+    /// (one call per page of 100). Only deliveries of events that had a failure carry details;
+    /// the others are counted for paging but never matter to recovery.
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_deliveries(&mut self, since: Timestamp) -> Result<Vec<Delivery>, ApiError> {
+        let now = self.now;
+        let attempted: u32 = self
+            .github
+            .deliveries_per_minute
+            .range(since.0.div_euclid(60_000)..=now.0.div_euclid(60_000))
+            .map(|(_, n)| n)
+            .sum();
+        self.call_pages(ApiKind::GithubListDeliveries, attempted as usize, 100)?;
+        Ok(self
+            .github
+            .log
+            .iter()
+            .filter(|(_, d)| d.at >= since && d.at <= now)
+            .map(|(id, d)| Delivery {
+                id: id.0,
+                guid: format!("{}-{:?}", d.hook.job.0, d.hook.action),
+                event: WORKFLOW_JOB_EVENT.into(),
+                action: Some(
+                    match d.hook.action {
+                        WebhookAction::Queued => "queued",
+                        WebhookAction::InProgress => "in_progress",
+                        WebhookAction::Completed => "completed",
+                    }
+                    .into(),
+                ),
+                status_code: if d.ok { 202 } else { 502 },
+                redelivery: d.redelivery,
+                delivered_at: d.at,
+            })
+            .collect())
+    }
+
+    /// Asks GitHub to deliver an event again, as a new delivery that may fail like any other.
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_redeliver(&mut self, id: DeliveryId) -> Result<(), ApiError> {
+        self.call(ApiKind::GithubRedeliver)?;
+        let Some(logged) = self.github.log.get(&id) else {
+            return Ok(());
+        };
+        let mut hook = logged.hook.clone();
+        self.github.next_delivery += 1;
+        hook.delivery = DeliveryId(self.github.next_delivery);
+        let after = self.sample(self.params.webhook_latency);
+        let ok = !self.chance(self.faults.webhook_lost);
+        if ok {
+            self.notify(after, Notice::Webhook(hook.clone()));
+        } else {
+            self.stats.webhooks_lost += 1;
+        }
+        self.log_delivery(self.now + after, hook, ok, true);
+        Ok(())
+    }
+
+    /// Every runner GitHub lists for the scope (all pages).
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_all_runners(&mut self) -> Result<Vec<ObservedRunner>, ApiError> {
+        let mut all = Vec::new();
+        self.call_pages(ApiKind::GithubListRunners, self.github.registered(), 100)?;
+        for class in 0..self.classes.len() {
+            all.extend(self.runners_of(class));
+        }
+        Ok(all)
+    }
+
+    /// The queued jobs of `repo` with their labels and creation time, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// GitHub 5xx on every attempt.
+    pub fn github_queued_jobs(
+        &mut self,
+        repo: &str,
+    ) -> Result<Vec<(JobId, Vec<String>, Timestamp)>, ApiError> {
+        self.call(ApiKind::GithubListQueuedJobs)?;
+        let mut found: Vec<JobId> = self
+            .github
+            .queued
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&job| self.job(job).repo == repo)
+            .collect();
+        found.sort();
+        Ok(found
+            .into_iter()
+            .map(|job| {
+                let j = self.job(job);
+                (job, j.labels.clone(), j.created_at)
+            })
+            .collect())
+    }
+}

@@ -10,7 +10,7 @@
 //! panic with the SDK's error on failure.
 
 use aws_config::SdkConfig;
-use aws_sdk_ecs::types::{Compatibility, ContainerDefinition};
+use aws_sdk_ecs::types::{Compatibility, ContainerDefinition, DesiredStatus, Task, TaskField};
 
 use crate::moto::REGION;
 
@@ -132,4 +132,30 @@ async fn run_ec2_instance(cfg: &SdkConfig) -> String {
         .and_then(|(_, rest)| rest.split_once("</instanceId>"))
         .map(|(id, _)| id.to_owned())
         .unwrap_or_else(|| panic!("no <instanceId> in the RunInstances answer: {xml}"))
+}
+
+/// The tasks of `cluster` whose desired status is RUNNING, described with their tags (moto's
+/// ListTasks also returns stopped tasks unless asked not to).
+pub async fn live_tasks(ecs: &aws_sdk_ecs::Client, cluster: &str) -> Vec<Task> {
+    let arns = ecs
+        .list_tasks()
+        .cluster(cluster)
+        .desired_status(DesiredStatus::Running)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("ListTasks {cluster}: {e:?}"))
+        .task_arns
+        .unwrap_or_default();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    ecs.describe_tasks()
+        .cluster(cluster)
+        .set_tasks(Some(arns))
+        .include(TaskField::Tags)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DescribeTasks {cluster}: {e:?}"))
+        .tasks
+        .unwrap_or_default()
 }

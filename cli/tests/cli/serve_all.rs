@@ -4,9 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::types::DesiredStatus;
 use aws_sdk_sqs::types::QueueAttributeName;
-use rc_testkit::ecs::{ecs_cluster_with_instance, register_task_definition};
+use rc_testkit::ecs::{ecs_cluster_with_instance, live_tasks, register_task_definition};
 use rc_testkit::fixtures::{signed, WorkflowJobEvent};
 use rc_testkit::github::FakeGithub;
 use rc_testkit::moto::Moto;
@@ -23,30 +22,6 @@ fn config_yaml(github_url: &str) -> String {
          classes:\n  - name: large\n    labels: [self-hosted, linux, large]\n    task_definition: rc-e2e-runner\n    \
          cpu: 1024\n    memory: 2048\n    capacity_provider: large-cp\n    max_runners: 5\n"
     )
-}
-
-async fn live_tasks(ecs: &aws_sdk_ecs::Client) -> Vec<aws_sdk_ecs::types::Task> {
-    let arns = ecs
-        .list_tasks()
-        .cluster(CLUSTER)
-        .desired_status(DesiredStatus::Running)
-        .send()
-        .await
-        .expect("ListTasks")
-        .task_arns
-        .unwrap_or_default();
-    if arns.is_empty() {
-        return Vec::new();
-    }
-    ecs.describe_tasks()
-        .cluster(CLUSTER)
-        .set_tasks(Some(arns))
-        .include(aws_sdk_ecs::types::TaskField::Tags)
-        .send()
-        .await
-        .expect("DescribeTasks")
-        .tasks
-        .unwrap_or_default()
 }
 
 /// Waits until nothing is visible or in flight on the queue (delayed re-checks may remain).
@@ -144,7 +119,7 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
     assert_eq!(deliver(&client, &serve.url, &body).await, 200);
     let deadline = Instant::now() + Duration::from_secs(20);
     let task = loop {
-        if let [task] = live_tasks(&ecs).await.as_slice() {
+        if let [task] = live_tasks(&ecs, CLUSTER).await.as_slice() {
             break task.clone();
         }
         assert!(
@@ -220,7 +195,7 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
     );
     queue_settled(&sqs, &queue_url).await;
     assert_eq!(
-        live_tasks(&ecs).await.len(),
+        live_tasks(&ecs, CLUSTER).await.len(),
         1,
         "a redelivered webhook starts nothing more"
     );

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_ecs::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_ecs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_ecs::error::BoxError;
-use aws_sdk_ecs::types::{DesiredStatus, Task, TaskField};
+use aws_sdk_ecs::types::Task;
 use aws_sdk_sqs::types::QueueAttributeName;
 use rc_aws::ssm::Parameters;
 use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
@@ -163,29 +163,7 @@ impl Harness {
 
     /// Every task of the cluster ECS still wants running, described with tags.
     pub async fn live_tasks(&self) -> Vec<Task> {
-        let arns = self
-            .ecs
-            .list_tasks()
-            .cluster(&self.cluster)
-            .desired_status(DesiredStatus::Running)
-            .send()
-            .await
-            .expect("ListTasks")
-            .task_arns
-            .unwrap_or_default();
-        if arns.is_empty() {
-            return Vec::new();
-        }
-        self.ecs
-            .describe_tasks()
-            .cluster(&self.cluster)
-            .set_tasks(Some(arns))
-            .include(TaskField::Tags)
-            .send()
-            .await
-            .expect("DescribeTasks")
-            .tasks
-            .unwrap_or_default()
+        rc_testkit::ecs::live_tasks(&self.ecs, &self.cluster).await
     }
 
     /// Names of the parameters under this test's prefix (all pages: SSM answers 10 a page).

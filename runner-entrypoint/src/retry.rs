@@ -21,17 +21,17 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    /// Six attempts over at most about 10 s of waiting. Tasks launched in one burst start
-    /// together and can meet SSM's per-account throttling together (GetParameter 40 TPS by
-    /// default, AWS "Systems Manager endpoints and quotas"), so the jitter spreads them out; a
-    /// task that still cannot reach SSM after that is better failed and replaced.
+    /// Six attempts over at most 6.2 s of waiting (200 ms doubling). Tasks launched in one burst
+    /// start together and can meet SSM's per-account throttling together (GetParameter 40 TPS
+    /// by default, AWS "Systems Manager endpoints and quotas"), so the jitter spreads them out;
+    /// a task that still cannot reach SSM after that is better failed and replaced.
     pub const SSM: Backoff = Backoff {
         max_attempts: 6,
         base: Duration::from_millis(200),
         cap: Duration::from_secs(4),
     };
 
-    /// The wait before attempt `attempt + 1`, chosen uniformly in `[0, min(cap, base * 2^(attempt-1))]`
+    /// The wait before attempt `attempt + 1`: uniform in `[0, min(cap, base * 2^(attempt-1))]`
     /// ("full jitter", AWS Architecture Blog, "Exponential Backoff And Jitter").
     fn delay(&self, attempt: u32) -> Duration {
         let ceiling = self

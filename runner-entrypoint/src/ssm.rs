@@ -63,11 +63,10 @@ fn is_transient<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
             true
         }
         SdkError::ServiceError(service) => {
-            // SSM's throttling codes: the generic one and DeleteParameter's own.
-            matches!(
-                service.err().code(),
-                Some("ThrottlingException" | "TooManyUpdates")
-            ) || service.raw().status().is_server_error()
+            // Throttling is a 400 with this code, common to every AWS JSON API; GetParameter and
+            // DeleteParameter model only InternalServerError (a 500) besides client errors.
+            service.err().code() == Some("ThrottlingException")
+                || service.raw().status().is_server_error()
         }
         _ => false,
     }

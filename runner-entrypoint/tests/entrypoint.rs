@@ -1,8 +1,9 @@
 //! Runs the built `rc-runner-entrypoint` against the moto emulator, with a shell script as the
 //! runner that records its process id, arguments and environment.
 //!
-//! A fault-injecting proxy in front of moto answers every DeleteParameter with a 500, to show
-//! that a delete that keeps failing is retried and then stops the runner from starting.
+//! A fault-injecting proxy in front of moto answers DeleteParameter with throttling or a 500, to
+//! show through the real SDK that such a delete is retried, and that one that keeps failing
+//! stops the runner from starting.
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -237,31 +238,39 @@ async fn an_unset_parameter_name_exits_non_zero_with_a_clear_message() {
     );
 }
 
-/// Forwards to moto, except that every DeleteParameter gets a 500 and is counted.
-async fn proxy(
-    State((moto, deletes)): State<(String, Arc<AtomicUsize>)>,
-    request: Request,
-) -> Response {
-    let target = request
+/// A fault the proxy answers DeleteParameter with: status and error code.
+type Fault = (u16, &'static str);
+
+/// What the proxy does: where moto is, which fault to answer the first `failing` deletes with,
+/// and how many deletes it has seen.
+#[derive(Clone)]
+struct Faults {
+    moto: String,
+    fault: Fault,
+    failing: usize,
+    deletes: Arc<AtomicUsize>,
+}
+
+/// Forwards to moto, except that the first `failing` DeleteParameter calls get the fault.
+async fn proxy(State(faults): State<Faults>, request: Request) -> Response {
+    let is_delete = request
         .headers()
         .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    if target == "AmazonSSM.DeleteParameter" {
-        deletes.fetch_add(1, Ordering::SeqCst);
+        .is_some_and(|v| v == "AmazonSSM.DeleteParameter");
+    if is_delete && faults.deletes.fetch_add(1, Ordering::SeqCst) < faults.failing {
+        let (status, code) = faults.fault;
         return Response::builder()
-            .status(500)
+            .status(status)
             .header("content-type", "application/x-amz-json-1.1")
-            .body(Body::from(
-                r#"{"__type":"InternalServerError","message":"injected"}"#,
-            ))
+            .body(Body::from(format!(
+                r#"{{"__type":"{code}","message":"injected"}}"#
+            )))
             .expect("a valid response");
     }
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, usize::MAX).await.expect("read the request");
     let answer = reqwest::Client::new()
-        .request(parts.method, format!("{moto}{}", parts.uri))
+        .request(parts.method, format!("{}{}", faults.moto, parts.uri))
         .headers(parts.headers)
         .body(body)
         .send()
@@ -278,21 +287,50 @@ async fn proxy(
         .expect("a valid response")
 }
 
+/// Starts the proxy; returns its endpoint and its count of DeleteParameter calls.
+async fn start_proxy(moto: &Moto, fault: Fault, failing: usize) -> (String, Arc<AtomicUsize>) {
+    let deletes = Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the proxy");
+    let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
+    let app = axum::Router::new().fallback(proxy).with_state(Faults {
+        moto: moto.endpoint(),
+        fault,
+        failing,
+        deletes: deletes.clone(),
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (endpoint, deletes)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_delete_is_retried_and_the_runner_starts() {
+    let moto = Moto::shared();
+    let name = "/rc-test/jit/throttled";
+    let client = put_config(moto, name, &jit_config()).await;
+    let (endpoint, deletes) = start_proxy(moto, (400, "ThrottlingException"), 2).await;
+    let records = Records::new();
+
+    let output = run_entrypoint(&endpoint, &[("RC_JIT_CONFIG_PARAM", name)], &records).await;
+
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(records.runner_started());
+    assert_eq!(
+        deletes.load(Ordering::SeqCst),
+        3,
+        "two throttled, the third deletes"
+    );
+    assert_deleted(&client, name).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_delete_that_keeps_failing_is_retried_then_stops_the_runner() {
     let moto = Moto::shared();
     let name = "/rc-test/jit/undeletable";
     let config = jit_config();
     let client = put_config(moto, name, &config).await;
-    let deletes = Arc::new(AtomicUsize::new(0));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the proxy");
-    let endpoint = format!("http://{}", listener.local_addr().expect("proxy address"));
-    let app = axum::Router::new()
-        .fallback(proxy)
-        .with_state((moto.endpoint(), deletes.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (endpoint, deletes) = start_proxy(moto, (500, "InternalServerError"), usize::MAX).await;
     let records = Records::new();
 
     let output = run_entrypoint(&endpoint, &[("RC_JIT_CONFIG_PARAM", name)], &records).await;

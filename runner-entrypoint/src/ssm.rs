@@ -4,14 +4,14 @@
 //! The value never reaches an error or a log line: errors carry the parameter's name and the
 //! SDK's error, and no SSM error echoes a parameter's value.
 
-use aws_sdk_ssm_lean::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ssm_lean::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ssm_lean::Client;
 
 use crate::retry::{retry, Backoff};
 use crate::Error;
 
 /// What the delete found.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Deleted {
     /// This call deleted the parameter.
     Now,
@@ -76,6 +76,14 @@ fn is_not_found<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     error.code() == Some("ParameterNotFound")
 }
 
-fn describe<E: std::error::Error + 'static>(error: &SdkError<E>) -> String {
-    DisplayErrorContext(error).to_string()
+/// The error and its causes on one line (the SDK's `Debug` form would add a long dump).
+fn describe(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        line.push_str(": ");
+        line.push_str(&error.to_string());
+        cause = error.source();
+    }
+    line
 }

@@ -89,7 +89,7 @@ pub struct ReapInput<'a> {
     pub runners: &'a [ObservedRunner],
     /// JIT parameters under our SSM prefix.
     pub parameters: &'a [JitParameter],
-    /// `github.runner_name_prefix`: runners and parameters without it are never touched.
+    /// `github.runner_name_prefix`: runners without it are never touched.
     pub runner_name_prefix: &'a str,
     /// How long a task may take to bring its runner online.
     pub boot_timeout: Duration,

@@ -72,7 +72,8 @@ pub enum LaunchFailure {
         #[source]
         source: GithubError,
     },
-    /// The JIT config could not be stored; the registration was undone.
+    /// The JIT config could not be stored; the registration was undone (and the parameter
+    /// deleted, in case the write landed).
     #[error("storing the JIT config of {runner}: {source}")]
     Parameter {
         /// The runner name.
@@ -139,8 +140,9 @@ where
             Err(source) => return Err(LaunchFailure::Github { runner, source }),
         };
         // A fresh random name on every attempt, even a retry of the same runner: names are
-        // never derived, so none can be guessed. The undo below deletes the one written here;
-        // if the process dies first, no task refers to it and the reaper deletes it after
+        // never derived, so none can be guessed. The undos below delete the one written here
+        // (also after a failed write, which may have landed before its answer was lost); if the
+        // process dies first, no task refers to it and the reaper deletes it after
         // `PARAMETER_GRACE`. The description records the runner (not secret, and the task role
         // may not list parameters) so the reaper sees a launch in flight.
         let parameter = parameter_name(&self.ssm_prefix);
@@ -149,7 +151,7 @@ where
             .put_secure(&parameter, &jit.encoded, &runner)
             .await
         {
-            self.undo(&runner, jit.runner_id, None).await;
+            self.undo(&runner, jit.runner_id, &parameter).await;
             return Err(LaunchFailure::Parameter { runner, source });
         }
         let request = run_task_request(class, purpose, &runner, &parameter);
@@ -159,7 +161,7 @@ where
                 task_arn,
             }),
             Err(source) => {
-                self.undo(&runner, jit.runner_id, Some(&parameter)).await;
+                self.undo(&runner, jit.runner_id, &parameter).await;
                 Err(LaunchFailure::Task { runner, source })
             }
         }
@@ -175,13 +177,12 @@ where
             .await
     }
 
-    /// Removes the parameter (if written) and the registration of a launch that failed. A
-    /// failure here is only logged: the reaper deletes stale parameters and ghost runners.
-    async fn undo(&self, runner: &str, runner_id: u64, parameter: Option<&str>) {
-        if let Some(parameter) = parameter {
-            if let Err(err) = self.parameters.delete(parameter).await {
-                tracing::warn!(runner, error = %err, "could not delete the JIT parameter; the reaper will");
-            }
+    /// Removes the parameter (gone already counts as removed) and the registration of a launch
+    /// that failed. A failure here is only logged: the reaper deletes stale parameters and
+    /// ghost runners.
+    async fn undo(&self, runner: &str, runner_id: u64, parameter: &str) {
+        if let Err(err) = self.parameters.delete(parameter).await {
+            tracing::warn!(runner, error = %err, "could not delete the JIT parameter; the reaper will");
         }
         match self.github.delete_runner(runner_id).await {
             Ok(()) | Err(GithubError::NotFound(_)) => {}

@@ -12,7 +12,7 @@ use std::future::Future;
 
 use aws_sdk_ecs::types::{DesiredStatus, Resource, Task, TaskField};
 use aws_sdk_ecs::Client;
-use rc_core::observed::{tags, ObservedTask, Origin, TaskState};
+use rc_core::observed::{tags, ObservedTask, Origin, TaskState, JIT_PARAM_ENV};
 use rc_core::scale_up::JobId;
 use rc_core::{CpuUnits, MemMib, TaskSize, Timestamp};
 
@@ -289,7 +289,20 @@ pub fn observed_task(task: &Task) -> Result<ObservedTask, String> {
         min_step: tag(tags::MIN_STEP)
             .and_then(|v| v.parse().ok())
             .filter(|&n| n > 0),
+        jit_parameter: jit_parameter(task),
     })
+}
+
+/// The JIT parameter the task was told to read: [`JIT_PARAM_ENV`] in its container overrides,
+/// which DescribeTasks returns as RunTask was given them.
+fn jit_parameter(task: &Task) -> Option<String> {
+    task.overrides()?
+        .container_overrides()
+        .iter()
+        .flat_map(|container| container.environment())
+        .find(|variable| variable.name() == Some(JIT_PARAM_ENV))
+        .and_then(|variable| variable.value())
+        .map(str::to_owned)
 }
 
 /// Task cpu as ECS reports it: CPU units (`"1024"`), or vCPUs (`"1 vCPU"`, `"0.5 vcpu"`) as a
@@ -350,7 +363,7 @@ fn group_name(arn_or_name: &str) -> &str {
 mod tests {
     use super::*;
     use aws_sdk_ecs::primitives::DateTime;
-    use aws_sdk_ecs::types::Tag;
+    use aws_sdk_ecs::types::{ContainerOverride, KeyValuePair, Tag, TaskOverride};
 
     #[test]
     fn parses_cpu_and_memory_spellings() {
@@ -385,6 +398,22 @@ mod tests {
             .tags(tag(tags::JOB_ID, "42"))
             .tags(tag(tags::ORIGIN, "job"))
             .tags(tag(tags::MIN_STEP, "3"))
+            .overrides(
+                TaskOverride::builder()
+                    .container_overrides(
+                        ContainerOverride::builder()
+                            .name("runner")
+                            .environment(KeyValuePair::builder().name("OTHER").value("x").build())
+                            .environment(
+                                KeyValuePair::builder()
+                                    .name(JIT_PARAM_ENV)
+                                    .value("/rc/jit/0123abcd")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
             .build()
     }
 
@@ -398,6 +427,7 @@ mod tests {
         assert_eq!(observed.origin, Some(Origin::Job));
         assert_eq!(observed.min_step, Some(3));
         assert_eq!(observed.runner_name, None);
+        assert_eq!(observed.jit_parameter.as_deref(), Some("/rc/jit/0123abcd"));
         assert!(observed_task(&provisioning_task("HIBERNATING")).is_err());
     }
 }

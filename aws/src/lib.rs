@@ -12,6 +12,8 @@
 //! - [`error`]: [`AwsError`] and its retry classification.
 //! - [`sqs`]: the jobs queue ([`JobQueue`]).
 //! - [`ssm`]: SecureString parameters (webhook secrets, JIT configs).
+//! - [`rate`]: a limiter in front of calls AWS throttles per account.
+//! - [`retry`]: retries with doubling waits for failures that may pass.
 //! - [`ecs_launch`]: RunTask and StopTask for runner tasks ([`TaskLauncher`]).
 //! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
 //! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
@@ -23,6 +25,8 @@ pub mod ecs_observe;
 pub mod emf;
 pub mod error;
 pub mod logging;
+pub mod rate;
+pub mod retry;
 pub mod sqs;
 pub mod ssm;
 

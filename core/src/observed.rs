@@ -29,6 +29,11 @@ pub mod tags {
 /// `startedBy` of every task we start (ECS allows up to 36 characters).
 pub const STARTED_BY: &str = "runner-controller";
 
+/// The container environment variable that names the SSM parameter a runner task reads its
+/// JIT config from (the name, never the config): set at launch, read back when tasks are
+/// observed, and read by the runner image's entrypoint.
+pub const JIT_PARAM_ENV: &str = "RC_JIT_CONFIG_PARAM";
+
 /// An ECS task's lifecycle state (`lastStatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -125,6 +130,9 @@ pub struct ObservedTask {
     pub origin: Option<Origin>,
     /// Minimum instances to add at once for this task (cluster autoscaler).
     pub min_step: Option<u32>,
+    /// The SSM parameter the task was told to read its JIT config from (its
+    /// `RC_JIT_CONFIG_PARAM` override): how the reaper knows which parameters are still wanted.
+    pub jit_parameter: Option<String>,
 }
 
 /// One self-hosted runner as GitHub lists it.

@@ -6,14 +6,18 @@
 //! - a live task whose runner is not online [`ManagerSettings::boot_timeout`] after the task was
 //!   created never finished booting → stop the task;
 //! - one of our runners that is offline with no live task is a ghost → delete its registration;
-//! - a JIT parameter with no live task, older than [`PARAMETER_GRACE`], is left over from a
-//!   launch that failed → delete it;
+//! - a JIT parameter no live task was told to read (its `jit_parameter`), older than
+//!   [`PARAMETER_GRACE`], is left over from a launch that failed → delete it;
 //! - an on-demand runner among the class's idle surplus (see [`crate::warm::idle_surplus`]: beyond
 //!   the warm target and idle for `idle_timeout`) → stop it, busy-safe. The pool trims warm runners
 //!   from the same surplus, so each idle runner is stopped by exactly one of them.
 //!
-//! Only what we created is touched: tasks carrying our class and runner tags, runners and
-//! parameters named with our runner-name prefix. A busy runner is never chosen.
+//! Only what we created is touched: tasks carrying our class and runner tags, runners named
+//! with our runner-name prefix, parameters under our SSM path (the adapter lists nothing else;
+//! each deployment has its own path). A busy runner is never chosen.
+//!
+//! Parameter names are random ("no job can read another runner's JIT config"), so a parameter
+//! is joined to its task by the name the task was given, never by parsing the name.
 //!
 //! # Observation order
 //!
@@ -41,17 +45,13 @@ pub const PARAMETER_GRACE: Duration = Duration::from_secs(3600);
 /// A JIT config parameter as listed under our SSM prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JitParameter {
-    /// Full parameter name; the launch path names it `<ssm prefix>/<runner name>`.
+    /// Full parameter name: `<ssm prefix>/<random>`, unrelated to the runner's name.
     pub name: String,
     /// When it was last written.
     pub last_modified: Timestamp,
-}
-
-impl JitParameter {
-    /// The runner the parameter is for: the last segment of its name.
-    pub fn runner_name(&self) -> &str {
-        self.name.rsplit('/').next().unwrap_or(&self.name)
-    }
+    /// The runner it was written for, as the launch recorded it beside the value (the
+    /// parameter's description); `None` if it carries none.
+    pub runner_name: Option<String>,
 }
 
 /// What the reaper needs to know of one class right now.
@@ -89,7 +89,7 @@ pub struct ReapInput<'a> {
     pub runners: &'a [ObservedRunner],
     /// JIT parameters under our SSM prefix.
     pub parameters: &'a [JitParameter],
-    /// `github.runner_name_prefix`: runners and parameters without it are never touched.
+    /// `github.runner_name_prefix`: runners without it are never touched.
     pub runner_name_prefix: &'a str,
     /// How long a task may take to bring its runner online.
     pub boot_timeout: Duration,
@@ -232,6 +232,12 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
         .filter(|t| t.state.is_live() && t.class.is_some())
         .filter_map(|t| t.runner_name.as_deref())
         .collect();
+    // Parameters some live task may still read; whoever's task it is, its config stays.
+    let wanted_parameters: BTreeSet<&str> = tasks
+        .iter()
+        .filter(|t| t.state.is_live())
+        .filter_map(|t| t.jit_parameter.as_deref())
+        .collect();
     let ours = |name: &str| name.starts_with(prefix);
     let mut actions = Vec::new();
 
@@ -261,7 +267,7 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
     let launching: BTreeSet<&str> = parameters
         .iter()
         .filter(|p| now.saturating_since(p.last_modified) < input.boot_timeout)
-        .map(JitParameter::runner_name)
+        .filter_map(|p| p.runner_name.as_deref())
         .collect();
     actions.extend(
         runners
@@ -276,9 +282,8 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
     );
 
     actions.extend(parameters.iter().filter_map(|p| {
-        let runner = p.runner_name();
         let age = now.saturating_since(p.last_modified);
-        (ours(runner) && !live_runners.contains(runner) && age >= PARAMETER_GRACE).then(|| {
+        (!wanted_parameters.contains(p.name.as_str()) && age >= PARAMETER_GRACE).then(|| {
             ReapAction::DeleteParameter {
                 name: p.name.clone(),
                 age,
@@ -326,7 +331,18 @@ mod tests {
             runner_name: Some(runner.into()),
             origin: Some(Origin::Job),
             min_step: None,
+            jit_parameter: Some(param_name(runner)),
         }
+    }
+
+    /// The launch path's names are random; any name unrelated to the runner's will do here.
+    fn param_name(runner: &str) -> String {
+        format!(
+            "/rc/jit/{:016x}",
+            runner
+                .bytes()
+                .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
+        )
     }
 
     fn foreign(mut task: ObservedTask) -> ObservedTask {
@@ -351,8 +367,9 @@ mod tests {
 
     fn param(runner: &str, age: Duration) -> JitParameter {
         JitParameter {
-            name: format!("/rc/jit/{runner}"),
+            name: param_name(runner),
             last_modified: NOW - age,
+            runner_name: Some(runner.into()),
         }
     }
 
@@ -440,22 +457,37 @@ mod tests {
     }
 
     #[test]
-    fn deletes_parameters_without_a_live_task_after_an_hour() {
+    fn deletes_parameters_no_live_task_was_given_after_an_hour() {
+        let mut renamed = task("rc-renamed", TaskState::Running, 90 * MIN);
+        renamed.runner_name = Some("rc-something-else".into());
         let tasks = [
             task("rc-live", TaskState::Running, 90 * MIN),
             task("rc-gone", TaskState::Stopped, 90 * MIN),
+            foreign(task("rc-foreign", TaskState::Running, 90 * MIN)),
+            renamed,
         ];
-        let runners = [runner("rc-live", true, true)];
+        let runners = [
+            runner("rc-live", true, true),
+            runner("rc-something-else", true, true),
+        ];
+        let mut unlabelled = param("rc-unlabelled", 2 * 60 * MIN);
+        unlabelled.runner_name = None;
         let parameters = [
             param("rc-live", 90 * MIN),
             param("rc-gone", 61 * MIN),
             param("rc-recent", 30 * MIN),
-            param("other-runner", 5 * 60 * MIN),
+            param("rc-foreign", 5 * 60 * MIN),
+            // Joined by the name its task was given, whatever the description says.
+            param("rc-renamed", 5 * 60 * MIN),
+            unlabelled,
         ];
         let actions = reap(&tasks, &runners, &parameters, &[]);
         assert_eq!(
             kinds(&actions),
-            [("delete_parameter", "/rc/jit/rc-gone".into())]
+            [
+                ("delete_parameter", param_name("rc-gone")),
+                ("delete_parameter", param_name("rc-unlabelled")),
+            ]
         );
     }
 
@@ -503,7 +535,7 @@ mod tests {
             runner("their-ghost", false, false),
             runner("rc-foreign", true, false),
         ];
-        let parameters = [param("their-runner", 5 * 60 * MIN)];
+        let parameters = [param("rc-foreign", 5 * 60 * MIN)];
         assert!(reap(&tasks, &runners, &parameters, &policy(0)).is_empty());
     }
 
@@ -565,6 +597,11 @@ mod tests {
             let our_task_arns: BTreeSet<&str> =
                 tasks.iter().filter(|t| t.class.is_some()).map(|t| t.arn.as_str()).collect();
             let busy: BTreeSet<&str> = runners.iter().filter(|r| r.busy).map(|r| r.name.as_str()).collect();
+            let wanted: BTreeSet<&str> = tasks
+                .iter()
+                .filter(|t| t.state.is_live())
+                .filter_map(|t| t.jit_parameter.as_deref())
+                .collect();
             for action in &actions {
                 match action {
                     ReapAction::StopTask { task_arn, runner_name, .. } => {
@@ -575,7 +612,10 @@ mod tests {
                         prop_assert!(runner_name.starts_with("rc-"));
                         prop_assert!(!busy.contains(runner_name.as_str()));
                     }
-                    ReapAction::DeleteParameter { name, .. } => prop_assert!(name.starts_with("/rc/jit/rc-")),
+                    ReapAction::DeleteParameter { name, age } => {
+                        prop_assert!(!wanted.contains(name.as_str()));
+                        prop_assert!(*age >= PARAMETER_GRACE);
+                    }
                     ReapAction::StopRunner { runner, .. } => {
                         prop_assert!(our_task_arns.contains(runner.task_arn.as_str()));
                         prop_assert!(!busy.contains(runner.runner_name.as_str()));

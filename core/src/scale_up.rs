@@ -192,6 +192,7 @@ mod tests {
             runner_name: Some(name.into()),
             origin: Some(origin),
             min_step: None,
+            jit_parameter: None,
         };
         let runner = |name: &str, online, busy| ObservedRunner {
             id: 1,

@@ -675,6 +675,7 @@ mod tests {
             runner_name: Some(name.into()),
             origin,
             min_step: None,
+            jit_parameter: None,
         }
     }
 

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use rc_aws::retry::Backoff;
 use rc_aws::{AwsError, LaunchError, RunTaskRequest, TaskLauncher};
 use rc_config::{Config, RunnerClass};
 use rc_core::message::JobRef;
@@ -22,10 +23,10 @@ use crate::Manager;
 /// RunTask attempts within one launch before giving the message back to SQS. ECS throttles
 /// RunTask per account (a token bucket, "Request throttling for the Amazon ECS API"); a couple
 /// of short waits ride out a burst, longer waits are SQS redelivery's job.
-const RUN_TASK_ATTEMPTS: u32 = 3;
-
-/// Wait before the second RunTask attempt; doubled before each further one.
-const RUN_TASK_BACKOFF: Duration = Duration::from_millis(250);
+const RUN_TASK_BACKOFF: Backoff = Backoff {
+    attempts: 3,
+    first_wait: Duration::from_millis(250),
+};
 
 /// What a runner is started for.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +72,8 @@ pub enum LaunchFailure {
         #[source]
         source: GithubError,
     },
-    /// The JIT config could not be stored; the registration was undone.
+    /// The JIT config could not be stored; the registration was undone (and the parameter
+    /// deleted, in case the write landed).
     #[error("storing the JIT config of {runner}: {source}")]
     Parameter {
         /// The runner name.
@@ -137,9 +139,19 @@ where
             Err(GithubError::NameTaken(_)) => return Err(LaunchFailure::AlreadyRegistered(runner)),
             Err(source) => return Err(LaunchFailure::Github { runner, source }),
         };
-        let parameter = parameter_name(&self.ssm_prefix, &runner);
-        if let Err(source) = self.parameters.put_secure(&parameter, &jit.encoded).await {
-            self.undo(&runner, jit.runner_id, None).await;
+        // A fresh random name on every attempt, even a retry of the same runner: names are
+        // never derived, so none can be guessed. The undos below delete the one written here
+        // (also after a failed write, which may have landed before its answer was lost); if the
+        // process dies first, no task refers to it and the reaper deletes it after
+        // `PARAMETER_GRACE`. The description records the runner (not secret, and the task role
+        // may not list parameters) so the reaper sees a launch in flight.
+        let parameter = parameter_name(&self.ssm_prefix);
+        if let Err(source) = self
+            .parameters
+            .put_secure(&parameter, &jit.encoded, &runner)
+            .await
+        {
+            self.undo(&runner, jit.runner_id, &parameter).await;
             return Err(LaunchFailure::Parameter { runner, source });
         }
         let request = run_task_request(class, purpose, &runner, &parameter);
@@ -149,7 +161,7 @@ where
                 task_arn,
             }),
             Err(source) => {
-                self.undo(&runner, jit.runner_id, Some(&parameter)).await;
+                self.undo(&runner, jit.runner_id, &parameter).await;
                 Err(LaunchFailure::Task { runner, source })
             }
         }
@@ -158,28 +170,19 @@ where
     /// RunTask, retried with backoff while the failure is retryable. The request keeps its
     /// client token, so on ECS a retry of a call that did start a task starts no second one.
     async fn run_task_with_retry(&self, request: &RunTaskRequest) -> Result<String, LaunchError> {
-        let mut backoff = RUN_TASK_BACKOFF;
-        let mut attempt = 1;
-        loop {
-            match self.launcher.run_task(request).await {
-                Err(err) if err.is_retryable() && attempt < RUN_TASK_ATTEMPTS => {
-                    tracing::warn!(error = %err, attempt, ?backoff, "retrying ecs:RunTask");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    attempt += 1;
-                }
-                result => return result,
-            }
-        }
+        RUN_TASK_BACKOFF
+            .run("ecs:RunTask", LaunchError::is_retryable, || {
+                self.launcher.run_task(request)
+            })
+            .await
     }
 
-    /// Removes the parameter (if written) and the registration of a launch that failed. A
-    /// failure here is only logged: the reaper deletes stale parameters and ghost runners.
-    async fn undo(&self, runner: &str, runner_id: u64, parameter: Option<&str>) {
-        if let Some(parameter) = parameter {
-            if let Err(err) = self.parameters.delete(parameter).await {
-                tracing::warn!(runner, error = %err, "could not delete the JIT parameter; the reaper will");
-            }
+    /// Removes the parameter (gone already counts as removed) and the registration of a launch
+    /// that failed. A failure here is only logged: the reaper deletes stale parameters and
+    /// ghost runners.
+    async fn undo(&self, runner: &str, runner_id: u64, parameter: &str) {
+        if let Err(err) = self.parameters.delete(parameter).await {
+            tracing::warn!(runner, error = %err, "could not delete the JIT parameter; the reaper will");
         }
         match self.github.delete_runner(runner_id).await {
             Ok(()) | Err(GithubError::NotFound(_)) => {}

@@ -53,7 +53,8 @@ pub struct Manager<G, L = EcsTaskLauncher, O = EcsClusterObserver, Q = SqsJobQue
 
 impl<G, L, O, Q> Manager<G, L, O, Q> {
     /// A manager over these clients. JIT configs are stored under `ssm_prefix`
-    /// (`{ssm_prefix}/{runner name}`), the path the task role may read and the reaper lists.
+    /// (`{ssm_prefix}/{random}`, see [`naming::parameter_name`]), the path the task role may
+    /// read by exact name and the reaper lists.
     pub fn new(
         github: G,
         launcher: L,

@@ -1,16 +1,20 @@
 //! Names of what one launch creates: the runner name, the ECS client token and the SSM
 //! parameter holding the JIT config.
 //!
-//! All three are derived, never random, so a retried launch reuses them: a job runner's name
-//! comes from (job id, attempt), a warm runner's from (class, decision time, index). The
-//! client token is the runner name itself, which makes ECS's idempotency cover exactly one
-//! runner registration.
+//! The runner name and the client token are derived, never random, so a retried launch reuses
+//! them: a job runner's name comes from (job id, attempt), a warm runner's from (class, decision
+//! time, index). The client token is the runner name itself, which makes ECS's idempotency
+//! cover exactly one runner registration.
+//!
+//! The parameter name is the opposite: random, and unrelated to the runner or the job, because
+//! it is the only thing between a job step holding a runner task's credentials and another
+//! runner's JIT config (see the README's trust boundary). Each attempt writes a new one.
 
+use rand::rngs::OsRng;
+use rand::TryRngCore;
 use rc_core::Timestamp;
 
-/// The environment variable that tells the runner image which SSM parameter to read its JIT
-/// config from (the name, never the config).
-pub const JIT_PARAM_ENV: &str = "RC_JIT_CONFIG_PARAM";
+pub use rc_core::observed::JIT_PARAM_ENV;
 
 /// ECS accepts client tokens of at most 64 characters (RunTask API reference).
 pub const MAX_CLIENT_TOKEN_LEN: usize = 64;
@@ -42,10 +46,24 @@ pub fn client_token(runner_name: &str) -> String {
     runner_name.to_owned()
 }
 
-/// The SSM parameter holding `runner_name`'s JIT config: `{ssm_prefix}/{runner_name}`, the name
-/// the reaper ([`rc_core::reaper::JitParameter`]) reads the runner name back from.
-pub fn parameter_name(ssm_prefix: &str, runner_name: &str) -> String {
-    format!("{}/{runner_name}", ssm_prefix.trim_end_matches('/'))
+/// A fresh name for an SSM parameter holding a JIT config: `{ssm_prefix}/{32 hex digits}`, 128
+/// bits from the operating system's entropy source, so that a reader who may read any name
+/// under the prefix but list none must guess among 2^128.
+///
+/// # Panics
+///
+/// If the operating system cannot supply random bytes (`getrandom` failing on Linux means the
+/// kernel itself is broken; no name is better than a guessable one).
+pub fn parameter_name(ssm_prefix: &str) -> String {
+    let mut random = [0u8; 16];
+    OsRng
+        .try_fill_bytes(&mut random)
+        .expect("the operating system supplies random bytes");
+    format!(
+        "{}/{:032x}",
+        ssm_prefix.trim_end_matches('/'),
+        u128::from_be_bytes(random)
+    )
 }
 
 fn base36(mut n: u64) -> String {
@@ -135,13 +153,15 @@ mod tests {
     }
 
     #[test]
-    fn parameter_names_end_with_the_runner_name() {
-        assert_eq!(parameter_name("/rc/jit/", "rc-j1-0"), "/rc/jit/rc-j1-0");
-        assert_eq!(parameter_name("/rc/jit", "rc-j1-0"), "/rc/jit/rc-j1-0");
-        let parameter = rc_core::reaper::JitParameter {
-            name: parameter_name("/rc/jit", "rc-j1-0"),
-            last_modified: Timestamp(0),
-        };
-        assert_eq!(parameter.runner_name(), "rc-j1-0");
+    fn parameter_names_are_random_and_say_nothing_of_the_runner() {
+        let names: Vec<String> = (0..64).map(|_| parameter_name("/rc/jit/")).collect();
+        for name in &names {
+            let random = name.strip_prefix("/rc/jit/").expect("under the prefix");
+            assert_eq!(random.len(), 32, "{name}");
+            assert!(random.bytes().all(|b| b.is_ascii_hexdigit()), "{name}");
+        }
+        let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
+        assert_eq!(distinct.len(), names.len());
+        assert!(parameter_name("/rc/jit").starts_with("/rc/jit/"));
     }
 }

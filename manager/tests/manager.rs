@@ -6,6 +6,7 @@ mod support;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use aws_sdk_ssm::types::ParameterTier;
 use rc_aws::TaskLauncher;
 use rc_core::observed::tags;
 use rc_manager::queue::{handle_event, run_queue_loop};
@@ -92,7 +93,19 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
         (container.cpu(), container.memory()),
         (Some(1024), Some(2048))
     );
-    let parameter = format!("{}/{runner_name}", h.ssm_prefix);
+    // The parameter's name is the prefix and 128 random bits: nothing of the runner or the job.
+    let parameters = h.parameters().await;
+    let [parameter] = parameters.as_slice() else {
+        panic!("one parameter: {parameters:?}")
+    };
+    let random = parameter
+        .strip_prefix(&format!("{}/", h.ssm_prefix))
+        .expect("under the prefix");
+    assert!(
+        random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{parameter}"
+    );
+    assert!(!parameter.contains(runner_name), "{parameter}");
     let env: Vec<(&str, &str)> = container
         .environment()
         .iter()
@@ -108,8 +121,14 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
     let secret = registered
         .encoded_jit_config
         .expect("registered through generate-jitconfig");
-    assert_eq!(h.parameters().await, [parameter.as_str()]);
-    assert_eq!(h.parameter(&parameter).await, secret);
+    assert!(secret.len() > 4096, "GitHub-sized: {} bytes", secret.len());
+    assert_eq!(h.parameter(parameter).await, secret);
+    // Larger than a Standard parameter holds, so it was requested as Advanced; without a
+    // configured key, SSM's own `aws/ssm`.
+    let metadata = h.parameter_metadata(parameter).await;
+    assert_eq!(metadata.tier(), Some(&ParameterTier::Advanced));
+    assert_eq!(metadata.key_id(), Some("alias/aws/ssm"));
+    assert_eq!(metadata.description(), Some(runner_name));
     assert!(
         !format!("{task:?}").contains(&secret),
         "the JIT config leaked into the task"
@@ -124,6 +143,37 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
         1,
         "the re-check waits in the queue"
     );
+}
+
+#[tokio::test]
+async fn the_jit_config_is_encrypted_with_the_configured_key() {
+    let key = "arn:aws:kms:us-east-1:123456789012:alias/runner-controller-jit";
+    let h = Harness::start(
+        "kms-key",
+        Setup {
+            kms_key_id: Some(key),
+            ..Setup::default()
+        },
+    )
+    .await;
+
+    assert_eq!(
+        h.handle(&[queued(29_679_449, 0)]).await,
+        [Disposition::Done]
+    );
+
+    let put = &h.aws_calls.bodies("ssm:PutParameter")[0];
+    assert_eq!(put["KeyId"], key);
+    assert_eq!(put["Tier"], "Advanced");
+    let parameters = h.parameters().await;
+    let [parameter] = parameters.as_slice() else {
+        panic!("one parameter: {parameters:?}")
+    };
+    assert!(!parameter.contains("29679449"), "{parameter}");
+    assert!(!parameter.contains("rc-jho4t5-0"), "{parameter}");
+    let metadata = h.parameter_metadata(parameter).await;
+    assert_eq!(metadata.tier(), Some(&ParameterTier::Advanced));
+    assert_eq!(metadata.key_id(), Some(key));
 }
 
 #[tokio::test]

@@ -79,7 +79,7 @@ async fn dena(name: &str) -> Harness {
             .await
             .unwrap_or_else(|e| panic!("CreateCapacityProvider {provider}: {e:?}"));
     }
-    Harness::start_with(name, |github_url| {
+    Harness::start_with(name, None, |github_url| {
         DENA.replace(
             "api_url: https://api.github.com",
             &format!("api_url: {github_url}"),
@@ -275,16 +275,41 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
     h.github.set_runner_online(&idle.runner_name, true);
     h.github.add_runner("rc-ghost", &LABELS);
     h.github.add_runner("their-runner", &LABELS);
-    for runner in ["rc-stale", "their-parameter"] {
+    // A launch that died before RunTask, and another deployment's parameter (its own path).
+    let stale = format!("{}/0123456789abcdef0123456789abcdef", h.ssm_prefix);
+    let theirs = format!("{}-other/0123456789abcdef0123456789abcdef", h.ssm_prefix);
+    for name in [&stale, &theirs] {
         h.ssm
             .put_parameter()
-            .name(format!("{}/{runner}", h.ssm_prefix))
+            .name(name)
             .value("left over")
             .r#type(ParameterType::SecureString)
             .send()
             .await
             .expect("PutParameter");
     }
+    // The parameter each task was given, as ECS shows it.
+    let given = |tasks: &[aws_sdk_ecs::types::Task], arn: &str| -> String {
+        let task = tasks
+            .iter()
+            .find(|t| t.task_arn() == Some(arn))
+            .expect("listed");
+        task.overrides().expect("overrides").container_overrides()[0]
+            .environment()
+            .iter()
+            .find(|kv| kv.name() == Some("RC_JIT_CONFIG_PARAM"))
+            .and_then(|kv| kv.value())
+            .expect("the parameter's name")
+            .to_owned()
+    };
+    let tasks = h.live_tasks().await;
+    let stuck_parameter = given(&tasks, &stuck.task_arn);
+    let idle_parameter = given(&tasks, &idle.task_arn);
+    let mut before = h.parameters().await;
+    before.sort();
+    let mut expected = vec![stale.clone(), stuck_parameter.clone(), idle_parameter];
+    expected.sort();
+    assert_eq!(before, expected);
     // Two hours on: every task is past boot_timeout, every parameter past its hour.
     let now = wall_clock() + Duration::from_secs(2 * 3600);
     h.aws_calls.clear();
@@ -327,16 +352,9 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
     assert!(h.live_tasks().await.is_empty());
     let runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
     assert_eq!(runners, [stuck.runner_name.clone(), "their-runner".into()]);
-    let mut parameters = h.parameters().await;
-    parameters.sort();
-    let prefix = &h.ssm_prefix;
-    assert_eq!(
-        parameters,
-        [
-            format!("{prefix}/{}", stuck.runner_name),
-            format!("{prefix}/their-parameter")
-        ]
-    );
+    // The stale one went, and the idle runner's with its task; the stuck task's stays while
+    // its task lives.
+    assert_eq!(h.parameters().await, [stuck_parameter]);
 
     // The stuck task's registration and parameter are now left over too.
     let next = tick(&h, now).await;
@@ -346,7 +364,13 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
     );
     let runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
     assert_eq!(runners, ["their-runner"]);
-    assert_eq!(h.parameters().await, [format!("{prefix}/their-parameter")]);
+    assert!(h.parameters().await.is_empty());
+    h.ssm
+        .get_parameter()
+        .name(&theirs)
+        .send()
+        .await
+        .expect("another deployment's parameter is left alone");
 }
 
 #[tokio::test]

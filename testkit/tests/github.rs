@@ -1,5 +1,6 @@
 //! The fake GitHub answers in shapes octocrab 0.54 parses, keeps state, and records calls.
 
+use base64::Engine as _;
 use octocrab::models::actions::{SelfHostedRunner, SelfHostedRunnerJitConfig};
 use octocrab::models::hooks::Delivery as OctocrabDelivery;
 use octocrab::models::workflows::{Job, Run};
@@ -57,6 +58,24 @@ async fn jit_config_parses_with_octocrab_and_registers_an_offline_runner() {
             .map(|label| label.name.as_str())
             .collect::<Vec<_>>(),
         ["self-hosted", "large"]
+    );
+    // As large as GitHub's since mid-2025, and shaped like them: base64 of the runner's
+    // config files, each base64 again.
+    let encoded = &jit.encoded_jit_config;
+    assert!(
+        (5_000..=6_000).contains(&encoded.len()),
+        "{} bytes",
+        encoded.len()
+    );
+    let files: serde_json::Map<String, Value> = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64"),
+    )
+    .expect("a JSON object");
+    assert_eq!(
+        files.keys().collect::<Vec<_>>(),
+        [".credentials", ".credentials_rsaparams", ".runner"]
     );
     assert_eq!(runner.encoded_jit_config, Some(jit.encoded_jit_config));
     assert_eq!(

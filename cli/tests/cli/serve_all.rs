@@ -153,17 +153,6 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
         .find(|(k, _)| k == "rc:runner")
         .expect("runner tag")
         .1;
-    let parameter = ssm
-        .get_parameter()
-        .name(format!("{SSM_PREFIX}/{runner_name}"))
-        .with_decryption(true)
-        .send()
-        .await
-        .expect("the JIT config is in SSM")
-        .parameter
-        .expect("parameter");
-    let jit_config = parameter.value().expect("value").to_owned();
-    assert!(!jit_config.is_empty());
     let overrides = task.overrides().expect("overrides");
     let environment: Vec<(&str, &str)> = overrides
         .container_overrides()
@@ -176,11 +165,45 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
             )
         })
         .collect();
-    let parameter_name = format!("{SSM_PREFIX}/{runner_name}");
+    let [("RC_JIT_CONFIG_PARAM", parameter_name)] = environment[..] else {
+        panic!("only the parameter's name is passed: {environment:?}");
+    };
+    // 128 random bits under the prefix: neither the runner name nor the job id.
+    let random = parameter_name
+        .strip_prefix(&format!("{SSM_PREFIX}/"))
+        .expect("under the prefix");
+    assert!(
+        random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{parameter_name}"
+    );
+    assert!(!parameter_name.contains(runner_name.as_str()) && !parameter_name.contains("4242"));
+    let jit_config = ssm
+        .get_parameter()
+        .name(parameter_name)
+        .with_decryption(true)
+        .send()
+        .await
+        .expect("the JIT config is in SSM")
+        .parameter
+        .and_then(|p| p.value)
+        .expect("a value");
+    // GitHub-sized (the fake's ~5.7 KB), so it must be, and was requested as, Advanced.
+    assert!(jit_config.len() > 4096, "{} bytes", jit_config.len());
+    let described = ssm
+        .describe_parameters()
+        .parameter_filters(
+            aws_sdk_ssm::types::ParameterStringFilter::builder()
+                .key("Name")
+                .values(parameter_name)
+                .build()
+                .expect("key is set"),
+        )
+        .send()
+        .await
+        .expect("DescribeParameters");
     assert_eq!(
-        environment,
-        [("RC_JIT_CONFIG_PARAM", parameter_name.as_str())],
-        "only the parameter's name is passed"
+        described.parameters()[0].tier(),
+        Some(&aws_sdk_ssm::types::ParameterTier::Advanced)
     );
     assert!(
         !format!("{overrides:?}{environment:?}").contains(&jit_config),

@@ -63,7 +63,7 @@ where
             let outcome = if report.dry_run {
                 Outcome::DryRun
             } else {
-                self.stop_idle_runner(runner, TRIM_REASON).await
+                self.stop_idle_runner(runner, observed, TRIM_REASON).await
             };
             if matches!(outcome, Outcome::Done(_)) {
                 *report

@@ -13,7 +13,6 @@ use rc_github::api::{GithubApi, GithubError};
 
 use super::report::{Outcome, Step, TickReport};
 use super::Observed;
-use crate::naming::parameter_name;
 use crate::Manager;
 
 /// The ECS stop reason of a task whose runner never came online.
@@ -55,7 +54,7 @@ where
             let outcome = if report.dry_run {
                 Outcome::DryRun
             } else {
-                self.execute_reap(&action).await
+                self.execute_reap(&action, observed).await
             };
             if matches!(outcome, Outcome::Done(_)) {
                 *report.counts.reaped.entry(action.kind()).or_default() += 1;
@@ -70,7 +69,7 @@ where
         }
     }
 
-    async fn execute_reap(&self, action: &ReapAction) -> Outcome {
+    async fn execute_reap(&self, action: &ReapAction, observed: &Observed) -> Outcome {
         match action {
             ReapAction::StopTask { task_arn, .. } => {
                 match self.launcher.stop_task(task_arn, STUCK_REASON).await {
@@ -94,19 +93,25 @@ where
                 Err(err) => Outcome::Failed(err.to_string()),
             },
             ReapAction::StopRunner { runner, .. } => {
-                self.stop_idle_runner(runner, IDLE_REASON).await
+                self.stop_idle_runner(runner, observed, IDLE_REASON).await
             }
         }
     }
 
     /// Stops an idle runner busy-safe: deletes its registration (GitHub refuses with 422 while
-    /// it runs a job: then nothing else happens), stops its task, deletes its JIT parameter.
+    /// it runs a job: then nothing else happens), stops its task, deletes the JIT parameter the
+    /// task was given (normally the entrypoint deleted it already).
     ///
     /// Once the registration is gone the runner cannot take a job, so the later steps are
     /// safe. A later step that fails is reported; the reaper finishes it on a later tick (a
     /// live task whose runner is not registered is stopped after `boot_timeout`, a parameter
     /// without a task is deleted after an hour).
-    pub(super) async fn stop_idle_runner(&self, runner: &IdleRunner, reason: &str) -> Outcome {
+    pub(super) async fn stop_idle_runner(
+        &self,
+        runner: &IdleRunner,
+        observed: &Observed,
+        reason: &str,
+    ) -> Outcome {
         match self.github.delete_runner(runner.runner_id).await {
             Ok(()) | Err(GithubError::NotFound(_)) => {}
             Err(GithubError::RunnerBusy(_)) => {
@@ -119,8 +124,15 @@ where
                 "registration deleted; stopping the task failed: {err}"
             ));
         }
-        let parameter = parameter_name(&self.ssm_prefix, &runner.runner_name);
-        match self.parameters.delete(&parameter).await {
+        let parameter = observed
+            .tasks
+            .iter()
+            .find(|task| task.arn == runner.task_arn)
+            .and_then(|task| task.jit_parameter.as_deref());
+        let Some(parameter) = parameter else {
+            return Outcome::Done("registration deleted, task stopped".to_owned());
+        };
+        match self.parameters.delete(parameter).await {
             Ok(()) => Outcome::Done("registration deleted, task stopped".to_owned()),
             Err(err) => Outcome::Failed(format!(
                 "registration deleted, task stopped; deleting {parameter} failed: {err}"

@@ -11,6 +11,7 @@ use aws_sdk_ecs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_ecs::error::BoxError;
 use aws_sdk_ecs::types::Task;
 use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_ssm::types::{ParameterMetadata, ParameterStringFilter};
 use rc_aws::ssm::Parameters;
 use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
 use rc_config::Config;
@@ -49,6 +50,8 @@ pub struct Setup {
     /// Container memory of the registered task definition: moto places by it, and an instance
     /// has 7482 MiB.
     pub container_memory: u32,
+    /// The KMS key JIT configs are encrypted with (`RC_SSM_KMS_KEY_ID`); `None` for `aws/ssm`.
+    pub kms_key_id: Option<&'static str>,
 }
 
 impl Default for Setup {
@@ -58,6 +61,7 @@ impl Default for Setup {
             task_definition: None,
             warm_idle: 0,
             container_memory: 512,
+            kms_key_id: None,
         }
     }
 }
@@ -86,15 +90,20 @@ impl Harness {
         let family = format!("{name}-runner");
         register_task_definition(&sdk, &family, "runner", 256, setup.container_memory).await;
         let task_definition = setup.task_definition.clone().unwrap_or(family);
-        Harness::start_with(name, |github_url| {
+        Harness::start_with(name, setup.kms_key_id, |github_url| {
             config_yaml(github_url, &task_definition, &setup)
         })
         .await
     }
 
     /// As [`Harness::start`], with the config `yaml` makes of the fake GitHub's URL and no task
-    /// definition registered. The GitHub client reads deliveries of the org hook [`HOOK_ID`].
-    pub async fn start_with(name: &str, yaml: impl FnOnce(&str) -> String) -> Harness {
+    /// definition registered; JIT configs encrypted with `kms_key_id` (`None`: `aws/ssm`). The
+    /// GitHub client reads deliveries of the org hook [`HOOK_ID`].
+    pub async fn start_with(
+        name: &str,
+        kms_key_id: Option<&str>,
+        yaml: impl FnOnce(&str) -> String,
+    ) -> Harness {
         let moto = Moto::shared();
         moto.freeze_ecs_tasks().await;
         let sdk = moto.sdk_config().await;
@@ -137,7 +146,7 @@ impl Harness {
             EcsTaskLauncher::new(ecs.clone(), name),
             EcsClusterObserver::new(ecs.clone(), name),
             SqsJobQueue::new(sqs.clone(), &queue_url),
-            Parameters::new(ssm.clone()),
+            Parameters::new(ssm.clone()).with_kms_key_id(kms_key_id.map(str::to_owned)),
             &ssm_prefix,
         );
         aws_calls.clear();
@@ -181,6 +190,26 @@ impl Harness {
             names.extend(page.parameters().iter().filter_map(|p| p.name.clone()));
         }
         names
+    }
+
+    /// What SSM records of a parameter besides its value (tier, key, description).
+    pub async fn parameter_metadata(&self, name: &str) -> ParameterMetadata {
+        let filter = ParameterStringFilter::builder()
+            .key("Name")
+            .values(name)
+            .build()
+            .expect("key is set");
+        let answer = self
+            .ssm
+            .describe_parameters()
+            .parameter_filters(filter)
+            .send()
+            .await
+            .expect("DescribeParameters");
+        match answer.parameters() {
+            [only] => only.clone(),
+            other => panic!("{name}: {other:?}"),
+        }
     }
 
     /// A parameter's decrypted value.

@@ -39,7 +39,7 @@ pub enum ApiKind {
     SsmPutParameter,
     /// `ssm:DeleteParameter`.
     SsmDeleteParameter,
-    /// `ssm:GetParametersByPath` (the reaper's listing, one call per page of 10).
+    /// `ssm:DescribeParameters` (the reaper's listing, one call per page of 50).
     SsmListParameters,
     /// `sqs:SendMessage` (delayed re-checks and retries).
     SqsSendMessage,
@@ -102,7 +102,7 @@ impl ApiKind {
             ApiKind::Ec2DescribeInstances => "ec2:DescribeInstances",
             ApiKind::SsmPutParameter => "ssm:PutParameter",
             ApiKind::SsmDeleteParameter => "ssm:DeleteParameter",
-            ApiKind::SsmListParameters => "ssm:GetParametersByPath",
+            ApiKind::SsmListParameters => "ssm:DescribeParameters",
             ApiKind::SqsSendMessage => "sqs:SendMessage",
             ApiKind::GithubJitConfig => "github:GenerateJitConfig",
             ApiKind::GithubGetJob => "github:GetJob",

@@ -358,6 +358,7 @@ impl<M> World<'_, M> {
             runner_name: Some(t.runner_name.clone()),
             origin: Some(t.origin),
             min_step: None,
+            jit_parameter: Some(super::ssm::parameter_name(&t.runner_name)),
         }
     }
 

@@ -10,15 +10,18 @@ use rc_core::Timestamp;
 use super::api::{ApiError, ApiKind};
 use super::World;
 
-/// The parameter path the launch path writes for `runner`.
+/// The parameter path the launch path writes for `runner`. Production names are random; the
+/// world derives them so runs stay deterministic, and joins them to tasks by the name each task
+/// was given, as production does.
 pub fn parameter_name(runner: &str) -> String {
     format!("/runner-controller/jit/{runner}")
 }
 
-/// Parameters by name, with when they were written.
+/// Parameters by name, with when they were written and the runner they are for (production
+/// keeps it in the parameter's description).
 #[derive(Debug, Default)]
 pub(crate) struct SsmState {
-    parameters: BTreeMap<String, Timestamp>,
+    parameters: BTreeMap<String, (Timestamp, String)>,
 }
 
 impl<M> World<'_, M> {
@@ -29,7 +32,9 @@ impl<M> World<'_, M> {
     /// Throttling or 5xx on every attempt.
     pub fn ssm_put(&mut self, runner: &str) -> Result<(), ApiError> {
         self.call(ApiKind::SsmPutParameter)?;
-        self.ssm.parameters.insert(parameter_name(runner), self.now);
+        self.ssm
+            .parameters
+            .insert(parameter_name(runner), (self.now, runner.to_owned()));
         Ok(())
     }
 
@@ -44,20 +49,21 @@ impl<M> World<'_, M> {
         Ok(())
     }
 
-    /// Every JIT parameter (`ssm:GetParametersByPath`, 10 per page).
+    /// Every JIT parameter (`ssm:DescribeParameters`, 50 per page).
     ///
     /// # Errors
     ///
     /// Throttling or 5xx on every attempt.
     pub fn ssm_list(&mut self) -> Result<Vec<JitParameter>, ApiError> {
-        self.call_pages(ApiKind::SsmListParameters, self.ssm.parameters.len(), 10)?;
+        self.call_pages(ApiKind::SsmListParameters, self.ssm.parameters.len(), 50)?;
         Ok(self
             .ssm
             .parameters
             .iter()
-            .map(|(name, &last_modified)| JitParameter {
+            .map(|(name, (last_modified, runner))| JitParameter {
                 name: name.clone(),
-                last_modified,
+                last_modified: *last_modified,
+                runner_name: Some(runner.clone()),
             })
             .collect())
     }

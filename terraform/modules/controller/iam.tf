@@ -121,8 +121,16 @@ locals {
         {
           Sid      = "ManageJitConfigs"
           Effect   = "Allow"
-          Action   = ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParametersByPath"]
+          Action   = ["ssm:PutParameter", "ssm:DeleteParameter"]
           Resource = local.jit_parameter_arns
+        },
+        {
+          # The reaper lists JIT configs' names, write times and descriptions (never values).
+          # DescribeParameters has no resource-level permissions; the manager filters by path.
+          Sid      = "ListJitConfigs"
+          Effect   = "Allow"
+          Action   = "ssm:DescribeParameters"
+          Resource = "*"
         },
         {
           Sid      = "ReadGithubAppKey"

@@ -64,13 +64,15 @@ locals {
         RC_CLUSTER              = var.cluster_name
         RC_JOBS_QUEUE_URL       = aws_sqs_queue.jobs.url
         RC_SSM_PREFIX           = var.jit_parameter_prefix
+        RC_SSM_PUT_RATE         = tostring(local.ssm_put_rate)
         RC_GITHUB_APP_ID        = var.github_app_id
         RC_GITHUB_APP_KEY_PARAM = local.github_app_key_parameter_name
       },
-      # The optional GitHub settings stay out of the environment when unset.
+      # The optional settings stay out of the environment when unset.
       { for key, value in {
         RC_GITHUB_INSTALLATION_ID = var.github_installation_id
         RC_GITHUB_HOOK_ID         = var.github_hook_id
+        RC_SSM_KMS_KEY_ID         = var.kms_key_arn
       } : key => value if value != null },
     )
     cluster-autoscaler = {

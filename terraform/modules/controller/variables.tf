@@ -67,6 +67,23 @@ variable "kms_key_arn" {
   default     = null
 }
 
+variable "ssm_high_throughput" {
+  description = "Turn on Parameter Store's higher throughput for the whole account and Region (service setting /ssm/parameter-store/high-throughput-enabled). It raises the API quotas, PutParameter's among them, and makes every Parameter Store API call in the account and Region billable; destroying this module turns it off again. Leave false if something else manages the setting."
+  type        = bool
+  default     = false
+}
+
+variable "ssm_put_rate" {
+  description = "JIT config writes per second of one manager process (RC_SSM_PUT_RATE); null for PutParameter's quota: 3 by default, 10 with ssm_high_throughput. Lower it when several managers run at once or other software writes parameters in the account."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.ssm_put_rate == null || try(var.ssm_put_rate > 0, false)
+    error_message = "ssm_put_rate must be a positive number of writes per second."
+  }
+}
+
 # --- Lambda functions ----------------------------------------------------------------------------
 
 variable "webhook_zip" {

@@ -1,6 +1,9 @@
 # Roles of the cluster: the instance role (ECS agent), the task execution role (image pull and
 # logs) and the runner task role. The task role is the one a job's code can use, so it may do
-# exactly one thing: read and then delete a JIT config under the JIT prefix.
+# exactly one thing: read and then delete a JIT config under the JIT prefix, by exact name.
+# Names carry 128 random bits, so what keeps a job from another runner's config is that the
+# role can never list or search parameters: those actions are denied explicitly, whatever
+# other policy someone attaches to the role later.
 
 locals {
   ec2_assume = jsonencode({
@@ -31,12 +34,28 @@ locals {
   task_policy = jsonencode({
     Version = "2012-10-17"
     Statement = concat(
-      [{
-        Sid      = "ReadThenDeleteOwnJitConfig"
-        Effect   = "Allow"
-        Action   = ["ssm:GetParameter", "ssm:DeleteParameter"]
-        Resource = local.jit_parameters_arn
-      }],
+      [
+        {
+          Sid      = "ReadThenDeleteOwnJitConfig"
+          Effect   = "Allow"
+          Action   = ["ssm:GetParameter", "ssm:DeleteParameter"]
+          Resource = local.jit_parameters_arn
+        },
+        {
+          # Listing, searching, batch reads (ten guesses a call) and history: nothing that
+          # finds or reads a name the task was not given.
+          Sid    = "NoParameterDiscovery"
+          Effect = "Deny"
+          Action = [
+            "ssm:DescribeParameters",
+            "ssm:GetParametersByPath",
+            "ssm:GetParameters",
+            "ssm:GetParameterHistory",
+            "ssm:ListTagsForResource",
+          ]
+          Resource = "*"
+        },
+      ],
       var.kms_key_arn == null ? [] : [{
         Sid      = "DecryptJitConfig"
         Effect   = "Allow"

@@ -98,7 +98,9 @@ resource "aws_launch_template" "this" {
   }
 
   # IMDSv2 with a hop limit of 1: a runner container on the bridge network is one hop further
-  # away, so jobs cannot borrow the instance role.
+  # away, so jobs cannot borrow the instance role. (The module offers no awsvpc mode, where
+  # ECS_AWSVPC_BLOCK_IMDS would be needed instead; host mode shares the instance's network and
+  # reaches IMDS: see network_mode.)
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"

@@ -44,8 +44,12 @@ resource "aws_ecs_task_definition" "runner" {
       { name = key, value = value }
     ]
     linuxParameters = {
-      # A runner starts many processes; an init reaps the orphans.
-      initProcessEnabled = true
+      # No init process: the entrypoint is PID 1 and execs the runner, so the environment it
+      # started with (including the agent's credentials URI, which it scrubs before the exec)
+      # is not kept in an init's /proc/1/environ for every job step to read. Zombies a job
+      # leaves are then reaped only when the task ends; a task runs one job, so they do not
+      # pile up.
+      initProcessEnabled = false
     }
     logConfiguration = {
       logDriver = "awslogs"

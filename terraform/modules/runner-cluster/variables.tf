@@ -123,7 +123,7 @@ variable "container_name" {
 }
 
 variable "network_mode" {
-  description = "Task network mode. `bridge` (default) or `host`: the manager's RunTask sends no awsvpc network configuration, and awsvpc would also cap tasks per instance at its ENI count."
+  description = "Task network mode. `bridge` (default) or `host`: the manager's RunTask sends no awsvpc network configuration, and awsvpc would also cap tasks per instance at its ENI count. `host` puts jobs on the instance's own network, where the IMDS hop limit does not stop them from using the instance role: use it only for trusted repositories."
   type        = string
   default     = "bridge"
 

@@ -149,16 +149,7 @@ fn generate_jitconfig(state: &mut State, req: &Req) -> Reply {
         .and_then(Value::as_str)
         .unwrap_or("_work");
     let id = state.add_runner(name, labels.clone(), group);
-    // Opaque to the controller, like the real one; decodable so a test can see what it encodes.
-    let config = json!({
-        "runner_id": id,
-        "name": name,
-        "labels": labels,
-        "runner_group_id": group,
-        "work_folder": work_folder,
-        "issuer": "rc-testkit",
-    });
-    let encoded = base64::engine::general_purpose::STANDARD.encode(config.to_string());
+    let encoded = encoded_jit_config(&state.url, id, name, group, work_folder);
     let runner = state
         .runners
         .get_mut(&id)
@@ -170,6 +161,75 @@ fn generate_jitconfig(state: &mut State, req: &Req) -> Reply {
         body: Some(json!({ "runner": runner, "encoded_jit_config": encoded })),
         link: None,
     }
+}
+
+/// An `encoded_jit_config` shaped and sized like GitHub's: base64 of a JSON object mapping the
+/// runner's config files (`.runner`, `.credentials`, `.credentials_rsaparams`) to their base64
+/// contents, the RSA key the runner authenticates with being most of it. Since mid-2025 real
+/// ones are 5-6 KB, above SSM's Standard-tier limit of 4,096 characters; these come out at
+/// about 5.7 KB (the testkit's tests hold them to 5-6 KB). Key material is pseudo-random,
+/// derived from the runner id, so runs are reproducible and no two runners share a config.
+fn encoded_jit_config(api_url: &str, id: u64, name: &str, group: u64, work_folder: &str) -> String {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let random = |label: &str, len: usize| b64(&pseudo_random(id, label, len));
+    let hex = |label: &str, len: usize| hex::encode(pseudo_random(id, label, len));
+    let runner = json!({
+        "agentId": id,
+        "agentName": name,
+        "poolId": group,
+        "poolName": if group == DEFAULT_RUNNER_GROUP_ID { "Default" } else { "custom" },
+        "serverUrl": format!("https://pipelinesghubeus2.actions.githubusercontent.com/{}/", random("tenant", 60)),
+        "gitHubUrl": api_url,
+        "workFolder": work_folder,
+        "ephemeral": true,
+        "disableUpdate": false,
+        "isHostedServer": false,
+        "useV2Flow": true,
+        "serverUrlV2": "https://broker.actions.githubusercontent.com/",
+    });
+    let client_id = hex("client", 16);
+    let credentials = json!({
+        "scheme": "OAuth",
+        "data": {
+            "clientId": client_id,
+            "authorizationUrl": format!("https://vstoken.actions.githubusercontent.com/_apis/oauth2/token/{}", hex("token", 16)),
+            "oAuthEndpointUrl": format!("https://vstoken.actions.githubusercontent.com/_apis/oauth2/token/{}", hex("endpoint", 16)),
+            "requireFipsCryptography": "True",
+        },
+    });
+    // A 3072-bit RSA key in .NET's RSAParameters form: modulus and private exponent of 384
+    // bytes, the five CRT halves of 192.
+    let rsa = json!({
+        "d": random("d", 384),
+        "dp": random("dp", 192),
+        "dq": random("dq", 192),
+        "exponent": "AQAB",
+        "inverseQ": random("inverseQ", 192),
+        "modulus": random("modulus", 384),
+        "p": random("p", 192),
+        "q": random("q", 192),
+    });
+    let files = json!({
+        ".runner": b64(runner.to_string().as_bytes()),
+        ".credentials": b64(credentials.to_string().as_bytes()),
+        ".credentials_rsaparams": b64(rsa.to_string().as_bytes()),
+    });
+    b64(files.to_string().as_bytes())
+}
+
+/// `len` bytes that look random, the same for the same runner id and label.
+fn pseudo_random(id: u64, label: &str, len: usize) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    (0u32..)
+        .flat_map(|block| {
+            Sha256::new()
+                .chain_update(id.to_be_bytes())
+                .chain_update(label.as_bytes())
+                .chain_update(block.to_be_bytes())
+                .finalize()
+        })
+        .take(len)
+        .collect()
 }
 
 fn delete_runner(state: &mut State, id: &str) -> Reply {

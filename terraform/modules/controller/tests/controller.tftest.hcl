@@ -189,6 +189,18 @@ run "roles_are_least_privilege" {
     error_message = "JIT configs are written only under the JIT prefix."
   }
   assert {
+    condition     = one([for s in jsondecode(aws_iam_role_policy.function["manager"].policy).Statement : s.Action if s.Sid == "ListJitConfigs"]) == "ssm:DescribeParameters"
+    error_message = "The reaper lists JIT configs with DescribeParameters (metadata, never values)."
+  }
+  assert {
+    condition     = aws_lambda_function.this["manager"].environment[0].variables.RC_SSM_PUT_RATE == "3" && !contains(keys(aws_lambda_function.this["manager"].environment[0].variables), "RC_SSM_KMS_KEY_ID")
+    error_message = "By default the manager writes at PutParameter's standard quota with the aws/ssm key."
+  }
+  assert {
+    condition     = length(aws_ssm_service_setting.high_throughput) == 0
+    error_message = "Higher Parameter Store throughput is opt-in."
+  }
+  assert {
     condition     = tolist(one([for s in jsondecode(aws_iam_role_policy.function["manager"].policy).Statement : s if s.Sid == "PassRunnerRoles"]).Resource) == var.pass_role_arns
     error_message = "The manager passes only the runner roles."
   }
@@ -286,6 +298,10 @@ run "existing_secret_parameters_are_used_by_name" {
     error_message = "No parameter is created when existing ones are named."
   }
   assert {
+    condition     = aws_lambda_function.this["manager"].environment[0].variables.RC_SSM_KMS_KEY_ID == var.kms_key_arn
+    error_message = "The manager encrypts JIT configs with the configured key."
+  }
+  assert {
     condition     = aws_lambda_function.this["webhook"].environment[0].variables.RC_WEBHOOK_SECRET_PARAM == "/shared/webhook-secret-old,/shared/webhook-secret-new"
     error_message = "Both webhook secrets are read during a rotation."
   }
@@ -309,4 +325,21 @@ run "a_secret_source_is_required" {
   }
 
   expect_failures = [var.webhook_secret]
+}
+
+run "higher_parameter_store_throughput_is_opt_in_and_raises_the_write_rate" {
+  command = apply
+
+  variables {
+    ssm_high_throughput = true
+  }
+
+  assert {
+    condition     = aws_ssm_service_setting.high_throughput[0].setting_value == "true" && endswith(aws_ssm_service_setting.high_throughput[0].setting_id, ":servicesetting/ssm/parameter-store/high-throughput-enabled")
+    error_message = "The opt-in turns on the account's higher Parameter Store throughput."
+  }
+  assert {
+    condition     = aws_lambda_function.this["manager"].environment[0].variables.RC_SSM_PUT_RATE == "10"
+    error_message = "With higher throughput the manager writes at the higher PutParameter quota."
+  }
 }

@@ -107,13 +107,27 @@ run "task_role_reaches_only_the_jit_prefix" {
   command = apply
 
   assert {
-    condition = jsondecode(aws_iam_role_policy.task.policy).Statement == [{
-      Sid      = "ReadThenDeleteOwnJitConfig"
-      Effect   = "Allow"
-      Action   = ["ssm:GetParameter", "ssm:DeleteParameter"]
-      Resource = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/rc-test/jit/*"
-    }]
-    error_message = "The task role may only get and delete parameters under the JIT prefix."
+    condition = jsondecode(aws_iam_role_policy.task.policy).Statement == [
+      {
+        Sid      = "ReadThenDeleteOwnJitConfig"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter", "ssm:DeleteParameter"]
+        Resource = "arn:aws:ssm:ap-northeast-1:123456789012:parameter/rc-test/jit/*"
+      },
+      {
+        Sid    = "NoParameterDiscovery"
+        Effect = "Deny"
+        Action = [
+          "ssm:DescribeParameters",
+          "ssm:GetParametersByPath",
+          "ssm:GetParameters",
+          "ssm:GetParameterHistory",
+          "ssm:ListTagsForResource",
+        ]
+        Resource = "*"
+      },
+    ]
+    error_message = "The task role may only get and delete parameters under the JIT prefix by name, and never list or search them."
   }
 }
 
@@ -135,6 +149,12 @@ run "task_definitions_match_architecture_and_hold_no_secrets" {
       !strcontains(td.container_definitions, "RC_JIT_CONFIG_PARAM")
     ])
     error_message = "The runner container is named `runner` and carries no secrets; RC_JIT_CONFIG_PARAM comes per task."
+  }
+  assert {
+    condition = alltrue([for td in aws_ecs_task_definition.runner :
+      jsondecode(td.container_definitions)[0].linuxParameters.initProcessEnabled == false
+    ])
+    error_message = "The entrypoint is PID 1, so no init keeps the task's credentials URI in /proc/1/environ."
   }
 }
 

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config_cmd;
 mod explain;
 mod serve;
 mod simulate;
@@ -23,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Diff configs semantically, or push one to AppConfig.
+    Config(config_cmd::ConfigArgs),
     /// Check config files; print FILE:LINE:COL: message per problem.
     Validate(validate::ValidateArgs),
     /// Show which runner class a job with these labels gets, and why.
@@ -38,6 +41,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Config(args) => config_cmd::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args),

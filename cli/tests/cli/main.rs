@@ -1,6 +1,7 @@
 //! The `runner-controller` binary driven as an operator drives it: one test binary, so the
 //! shared support code is compiled once.
 
+mod config_diff;
 mod serve_all;
 mod serve_webhook;
 mod support;

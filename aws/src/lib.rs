@@ -9,6 +9,7 @@
 //! - [`config_source`]: the YAML config from AppConfig or a file, last known good kept.
 //! - [`emf`]: CloudWatch metrics as Embedded Metric Format log lines.
 //! - [`logging`]: JSON logs for the Lambdas and the CLI.
+//! - [`logs`]: the controller's own log lines read back from CloudWatch Logs.
 //! - [`error`]: [`AwsError`] and its retry classification.
 //! - [`sqs`]: the jobs queue ([`JobQueue`]).
 //! - [`ssm`]: SecureString parameters (webhook secrets, JIT configs).
@@ -23,6 +24,7 @@ pub mod ecs_observe;
 pub mod emf;
 pub mod error;
 pub mod logging;
+pub mod logs;
 pub mod sqs;
 pub mod ssm;
 

@@ -6,6 +6,7 @@
 //!
 //! # Layout
 //!
+//! - [`appconfig_deploy`]: push a config to AppConfig and follow its deployment.
 //! - [`config_source`]: the YAML config from AppConfig or a file, last known good kept.
 //! - [`emf`]: CloudWatch metrics as Embedded Metric Format log lines.
 //! - [`logging`]: JSON logs for the Lambdas and the CLI.
@@ -17,6 +18,7 @@
 //! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
 //! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
 
+pub mod appconfig_deploy;
 pub mod autoscaling;
 pub mod config_source;
 pub mod ecs_launch;

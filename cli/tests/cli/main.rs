@@ -2,6 +2,7 @@
 //! shared support code is compiled once.
 
 mod config_diff;
+mod config_push;
 mod job_timeline;
 mod serve_all;
 mod serve_webhook;

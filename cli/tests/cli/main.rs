@@ -6,6 +6,7 @@ mod config_push;
 mod job_timeline;
 mod serve_all;
 mod serve_webhook;
+mod simulate_compare;
 mod support;
 mod tick;
 mod validate_explain;

@@ -22,6 +22,8 @@ import threading
 from moto.ecs import models as ecs_models
 from moto.server import main
 
+import moto_appconfig  # noqa: F401  (installs AppConfig environments and deployments)
+
 
 def _stringify(value):
     return None if value is None else str(value)

@@ -6,9 +6,11 @@
 //!
 //! # Layout
 //!
+//! - [`appconfig_deploy`]: push a config to AppConfig and follow its deployment.
 //! - [`config_source`]: the YAML config from AppConfig or a file, last known good kept.
 //! - [`emf`]: CloudWatch metrics as Embedded Metric Format log lines.
 //! - [`logging`]: JSON logs for the Lambdas and the CLI.
+//! - [`logs`]: the controller's own log lines read back from CloudWatch Logs.
 //! - [`error`]: [`AwsError`] and its retry classification.
 //! - [`sqs`]: the jobs queue ([`JobQueue`]).
 //! - [`ssm`]: SecureString parameters (webhook secrets, JIT configs).
@@ -18,6 +20,7 @@
 //! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
 //! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
 
+pub mod appconfig_deploy;
 pub mod autoscaling;
 pub mod config_source;
 pub mod ecs_launch;
@@ -25,6 +28,7 @@ pub mod ecs_observe;
 pub mod emf;
 pub mod error;
 pub mod logging;
+pub mod logs;
 pub mod rate;
 pub mod retry;
 pub mod sqs;

@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod config_cmd;
 mod explain;
+mod job;
 mod serve;
 mod simulate;
 mod tick;
+mod timeline;
 mod validate;
 
 /// GitHub Actions self-hosted runner autoscaler for AWS ECS.
@@ -23,6 +26,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Diff configs semantically, or push one to AppConfig.
+    Config(config_cmd::ConfigArgs),
+    /// The timeline of one job from the controller's logs, and where its wait went.
+    Job(job::JobArgs),
     /// Check config files; print FILE:LINE:COL: message per problem.
     Validate(validate::ValidateArgs),
     /// Show which runner class a job with these labels gets, and why.
@@ -38,6 +45,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Config(args) => config_cmd::run(args),
+        Command::Job(args) => job::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args),

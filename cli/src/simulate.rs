@@ -23,6 +23,10 @@ pub struct SimulateArgs {
     /// Config file [default: the bundled DeNA-like example].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Run our policy under two configs on the same workload (drawn from OLD) and print the
+    /// deltas.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"], conflicts_with_all = ["config", "policy"])]
+    compare: Option<Vec<PathBuf>>,
     /// Replay a JSON-lines trace: {"at": secs, "labels": [...], "duration": secs, "repo": "owner/name"} per line.
     #[arg(long, value_name = "FILE.jsonl", conflicts_with = "scenario")]
     trace: Option<PathBuf>,
@@ -52,7 +56,16 @@ pub struct SimulateArgs {
 ///
 /// An unreadable or invalid config or trace, or a report that cannot be written.
 pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
-    let config = match &args.config {
+    let compare_with = match &args.compare {
+        Some(paths) => Some(crate::load_config(&paths[1])?),
+        None => None,
+    };
+    let config = match args
+        .compare
+        .as_ref()
+        .map(|p| &p[0])
+        .or(args.config.as_ref())
+    {
         Some(path) => crate::load_config(path)?,
         None => rc_config::parse(DEFAULT_CONFIG).map_err(|problems| {
             anyhow::anyhow!(
@@ -83,6 +96,27 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
                 .workload(&config, args.seed)
         }
     };
+    if let Some(new) = compare_with {
+        let versus = rc_sim::versus::versus(
+            &config,
+            &new,
+            &workload,
+            &WorldParams::default(),
+            args.seed,
+            &mut |_, _| {},
+        );
+        if let Some(path) = &args.report {
+            std::fs::write(path, versus.html())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("report written to {}", path.display());
+        }
+        let text = if args.json {
+            versus.to_json() + "\n"
+        } else {
+            versus.to_string()
+        };
+        return print_out(&text);
+    }
     let policies: Vec<PolicyKind> = match &args.policy {
         Some(name) => vec![PolicyKind::from_name(name).expect("clap only accepts known policies")],
         None => PolicyKind::ALL.to_vec(),
@@ -104,13 +138,16 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!("report written to {}", path.display());
     }
-    let mut out = std::io::stdout().lock();
-    let printed = if args.json {
-        writeln!(out, "{}", comparison.to_json())
+    let text = if args.json {
+        comparison.to_json() + "\n"
     } else {
-        write!(out, "{comparison}")
+        comparison.to_string()
     };
-    match printed {
+    print_out(&text)
+}
+
+fn print_out(text: &str) -> anyhow::Result<ExitCode> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stops early (`| head`) is not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(ExitCode::SUCCESS),

@@ -9,6 +9,7 @@
 //!
 //! - [`time`]: the UTC [`Timestamp`] newtype every decision takes.
 //! - [`routing`]: job labels → runner class.
+//! - [`diff`]: what changes between two configs, routing included.
 //! - [`message`]: the versioned queue messages shared by the webhook and the manager.
 //! - [`scale_up`]: how many runners to start for queued jobs.
 //! - [`warm`]: warm-pool targets from schedules, top-up and trim.
@@ -18,6 +19,7 @@
 //! - [`packing`]: PROVISIONING tasks → how far each Auto Scaling Group's desired capacity rises.
 #![warn(missing_docs)]
 
+pub mod diff;
 pub mod message;
 pub mod observed;
 pub mod packing;

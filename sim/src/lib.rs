@@ -15,6 +15,7 @@
 //! - `world`: the discrete-event world and the API it offers policies.
 //! - `policy`: `ours`, `dena-baseline`, `philips-baseline`, `oracle`.
 //! - [`report`] and [`html`]: what a run prints.
+//! - [`versus`]: two configs on one workload, with deltas.
 //!
 //! # Use
 //!
@@ -32,6 +33,7 @@ pub mod params;
 mod policy;
 pub mod report;
 pub mod scenario;
+pub mod versus;
 pub mod workload;
 mod world;
 

@@ -155,6 +155,7 @@ impl<M> World<'_, M> {
 
         let mut overall = Vec::new();
         let mut by_class: Vec<Vec<u64>> = vec![Vec::new(); self.classes.len()];
+        let mut business_hours = Vec::new();
         let mut buckets: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
         let mut stranded = 0;
         let mut killed = 0;
@@ -173,6 +174,9 @@ impl<M> World<'_, M> {
             overall.push(ms);
             if let Some(class) = self.label_sets[job.label_set].routed {
                 by_class[class].push(ms);
+                if rc_core::warm::warm_target(&self.classes[class].config, job.created_at) > 0 {
+                    business_hours.push(ms);
+                }
             }
             let bucket = (job.created_at.0 - self.start.0).div_euclid(60_000 * BUCKET_MINUTES);
             buckets.entry(bucket).or_default().push(ms);
@@ -206,6 +210,7 @@ impl<M> World<'_, M> {
             started_jobs: overall.len() as u64,
             pickup_latency_s: summarize(&mut overall),
             pickup_latency_by_class_s: pickup_by_class,
+            business_hours_pickup_latency_s: summarize(&mut business_hours),
             idle_runner_minutes: minutes(stats.idle_runner_ms),
             booting_runner_minutes: minutes(stats.booting_runner_ms),
             busy_runner_minutes: minutes(stats.busy_runner_ms),

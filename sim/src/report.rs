@@ -126,6 +126,9 @@ pub struct RunReport {
     pub pickup_latency_s: LatencySummary,
     /// The same per class the job routes to, in config order.
     pub pickup_latency_by_class_s: Ordered<LatencySummary>,
+    /// Pickup latency of the jobs that arrived while their class kept warm runners: the hours
+    /// the warm pools are paid for.
+    pub business_hours_pickup_latency_s: LatencySummary,
     /// Runner-minutes registered and idle: the waste warm pools trade for latency.
     pub idle_runner_minutes: f64,
     /// Runner-minutes waiting for capacity or starting.

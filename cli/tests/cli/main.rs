@@ -1,8 +1,12 @@
 //! The `runner-controller` binary driven as an operator drives it: one test binary, so the
 //! shared support code is compiled once.
 
+mod config_diff;
+mod config_push;
+mod job_timeline;
 mod serve_all;
 mod serve_webhook;
+mod simulate_compare;
 mod support;
 mod tick;
 mod validate_explain;

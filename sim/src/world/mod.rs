@@ -124,6 +124,8 @@ pub(crate) struct ClassInfo {
     pub max_runners: u32,
     /// Label sets whose jobs a runner of this class can take.
     pub takes: Vec<usize>,
+    /// The class as configured: its warm windows say which arrivals fall in business hours.
+    pub config: rc_config::RunnerClass,
 }
 
 /// A distinct job label set, with the classes whose runners can take it.
@@ -319,6 +321,7 @@ impl<'c, M> World<'c, M> {
                 provider,
                 max_runners: class.max_runners,
                 takes: Vec::new(),
+                config: class.clone(),
             });
         }
         // Each group's max is what its classes need at their max_runners, packed one dimension

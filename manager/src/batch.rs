@@ -3,11 +3,15 @@
 //!
 //! Every message ends in a [`Disposition`]: done (SQS deletes it), retry (SQS delivers it again
 //! after the queue's visibility timeout), or retry after a longer wait (the class is full). An
-//! unreadable message is done: it would fail the same way forever.
+//! unreadable message is done: it would fail the same way forever. A message of a newer format
+//! version is the exception: it is retried until the queue's redrive policy moves it to the
+//! dead-letter queue, so a rollback in the middle of a deploy loses no job.
 //!
 //! Per message:
 //!
-//! - `queued`, attempt 0 (the webhook's): decided on observed state right away.
+//! - `queued`, attempt 0 (the webhook's): decided on observed state right away, unless the job
+//!   was created more than `manager.replay_check_after` ago ([`needs_job_check`]): a replayed or
+//!   long-delayed delivery is checked with GitHub first, as a re-check is.
 //! - `queued`, attempt n > 0 (a delayed re-check): GitHub is asked first; a job that started,
 //!   finished or vanished needs nothing more. One still queued is decided like a new one, so a
 //!   job whose runner another job took gets a runner of its own.
@@ -25,7 +29,7 @@ use std::time::Duration;
 
 use rc_aws::{AwsError, ClusterObserver, JobQueue, QueueMessage, TaskLauncher};
 use rc_config::{Config, ManagerSettings, RunnerClass};
-use rc_core::message::{JobMessage, JobRef, JobStatus};
+use rc_core::message::{needs_job_check, JobMessage, JobRef, JobStatus};
 use rc_core::observed::{ObservedRunner, ObservedTask, Origin};
 use rc_core::scale_up::{plan_scale_up, ClassState, JobDecision, JobId, QueuedJob};
 use rc_core::warm::{replenish_on_take, warm_target, PoolObservation};
@@ -100,6 +104,8 @@ struct JobOutcome {
 enum Skip {
     /// The message is not a job message this build reads.
     Malformed,
+    /// The message has a format version newer than this build's.
+    NewerVersion,
     /// The class was removed from the config since the webhook routed the job.
     UnknownClass,
     /// A re-check found the job running, finished, or not waiting for a runner.
@@ -112,6 +118,7 @@ impl Skip {
     fn reason(self) -> &'static str {
         match self {
             Skip::Malformed => "malformed",
+            Skip::NewerVersion => "newer_version",
             Skip::UnknownClass => "unknown_class",
             Skip::NoLongerQueued => "no_longer_queued",
             Skip::JobGone => "job_gone",
@@ -157,6 +164,14 @@ where
         for (index, message) in messages.iter().enumerate() {
             let parsed = match JobMessage::from_json(&message.body) {
                 Ok(parsed) => parsed,
+                Err(err) if err.is_from_newer_build() => {
+                    tracing::warn!(message_id = %message.id, error = %err, reason = Skip::NewerVersion.reason(), "leaving message for a newer build or the DLQ");
+                    batch
+                        .metrics
+                        .decision(NO_CLASS, Skip::NewerVersion.reason());
+                    batch.dispositions[index] = Disposition::Retry;
+                    continue;
+                }
                 Err(err) => {
                     tracing::warn!(message_id = %message.id, error = %err, reason = Skip::Malformed.reason(), "dropping message");
                     batch.metrics.decision(NO_CLASS, Skip::Malformed.reason());
@@ -172,7 +187,9 @@ where
                 continue;
             };
             match parsed {
-                JobMessage::Queued { job, attempt } if attempt > 0 => {
+                JobMessage::Queued { job, attempt }
+                    if needs_job_check(now, job.created_at, attempt, &config.manager) =>
+                {
                     batch.metrics.recheck(&class.name);
                     rechecks.push((
                         class,

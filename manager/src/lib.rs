@@ -49,6 +49,9 @@ pub struct Manager<G, L = EcsTaskLauncher, O = EcsClusterObserver, Q = SqsJobQue
     queue: Q,
     parameters: Parameters,
     ssm_prefix: String,
+    /// Whether the tick's redelivery sweep has deliveries to read (see
+    /// [`Manager::without_redelivery_sweep`]).
+    redelivery_sweep: bool,
 }
 
 impl<G, L, O, Q> Manager<G, L, O, Q> {
@@ -69,7 +72,16 @@ impl<G, L, O, Q> Manager<G, L, O, Q> {
             queue,
             parameters,
             ssm_prefix: ssm_prefix.into(),
+            redelivery_sweep: true,
         }
+    }
+
+    /// Turns the tick's redelivery sweep off: token credentials without `RC_GITHUB_HOOK_ID`
+    /// name no webhook whose deliveries could be read. The rescue scan still runs.
+    #[must_use]
+    pub fn without_redelivery_sweep(mut self) -> Self {
+        self.redelivery_sweep = false;
+        self
     }
 
     /// The GitHub client.

@@ -7,12 +7,13 @@
 //! | `RC_JOBS_QUEUE_URL` | the jobs queue: read for jobs, written for re-checks |
 //! | `RC_SSM_PREFIX` | parameter path of the JIT configs, e.g. `/runner-controller/jit` |
 //! | GitHub credentials | see [`rc_github::auth::Credentials::from_env`] |
+//! | `RC_GITHUB_HOOK_ID` | the webhook the redelivery sweep reads; without it, token credentials have none and the sweep is off |
 
 use aws_config::SdkConfig;
 use rc_aws::ssm::Parameters;
 use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
 use rc_config::Config;
-use rc_github::auth::SetupError;
+use rc_github::auth::{SetupError, HOOK_ID_VAR, TOKEN_VAR};
 use rc_github::client::GithubClient;
 
 use crate::Manager;
@@ -40,6 +41,8 @@ pub struct ManagerEnv {
     pub queue_url: String,
     /// `RC_SSM_PREFIX`, without a trailing `/`.
     pub ssm_prefix: String,
+    /// False in token mode without `RC_GITHUB_HOOK_ID`: no webhook's deliveries can be read.
+    pub redelivery_sweep: bool,
 }
 
 impl ManagerEnv {
@@ -63,6 +66,8 @@ impl ManagerEnv {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or(WiringError::Missing(name))
         };
+        let set = |name: &str| env(name).is_some_and(|v| !v.trim().is_empty());
+        let redelivery_sweep = !set(TOKEN_VAR) || set(HOOK_ID_VAR);
         let ssm_prefix = var("RC_SSM_PREFIX")?.trim_end_matches('/').to_owned();
         if !ssm_prefix.starts_with('/') {
             return Err(WiringError::BadSsmPrefix(ssm_prefix));
@@ -71,6 +76,7 @@ impl ManagerEnv {
             cluster: var("RC_CLUSTER")?,
             queue_url: var("RC_JOBS_QUEUE_URL")?,
             ssm_prefix,
+            redelivery_sweep,
         })
     }
 
@@ -99,14 +105,20 @@ impl ManagerEnv {
         )
         .await?;
         let ecs = aws_sdk_ecs::Client::new(aws);
-        Ok(Manager::new(
+        let manager = Manager::new(
             github,
             EcsTaskLauncher::new(ecs.clone(), &self.cluster),
             EcsClusterObserver::new(ecs, &self.cluster),
             SqsJobQueue::new(aws_sdk_sqs::Client::new(aws), &self.queue_url),
             parameters,
             &self.ssm_prefix,
-        ))
+        );
+        if self.redelivery_sweep {
+            return Ok(manager);
+        }
+        // Said once per process: the manager is built once per cold start or `serve`.
+        tracing::warn!("the redelivery sweep is off: token credentials need {HOOK_ID_VAR} to read a webhook's deliveries; the rescue scan still finds lost jobs");
+        Ok(manager.without_redelivery_sweep())
     }
 }
 
@@ -124,6 +136,21 @@ mod tests {
     }
 
     #[test]
+    fn token_mode_without_a_hook_sweeps_nothing() {
+        let base = [
+            ("RC_CLUSTER", "runners"),
+            ("RC_JOBS_QUEUE_URL", "https://sqs/jobs"),
+            ("RC_SSM_PREFIX", "/rc/jit"),
+            ("RC_GITHUB_TOKEN", "ghp_x"),
+        ];
+        let env = ManagerEnv::from_lookup(lookup(&base)).expect("complete");
+        assert!(!env.redelivery_sweep);
+        let with_hook = [&base[..], &[("RC_GITHUB_HOOK_ID", "7")]].concat();
+        let env = ManagerEnv::from_lookup(lookup(&with_hook)).expect("complete");
+        assert!(env.redelivery_sweep);
+    }
+
+    #[test]
     fn reads_and_checks_the_variables() {
         let env = ManagerEnv::from_lookup(lookup(&[
             ("RC_CLUSTER", "runners"),
@@ -132,6 +159,7 @@ mod tests {
         ]))
         .expect("complete");
         assert_eq!(env.ssm_prefix, "/rc/jit");
+        assert!(env.redelivery_sweep, "an App has its own webhook");
         let missing =
             ManagerEnv::from_lookup(lookup(&[("RC_SSM_PREFIX", "/rc"), ("RC_CLUSTER", " ")]));
         assert!(matches!(missing, Err(WiringError::Missing("RC_CLUSTER"))));

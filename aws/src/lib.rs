@@ -14,6 +14,7 @@
 //! - [`ssm`]: SecureString parameters (webhook secrets, JIT configs).
 //! - [`ecs_launch`]: RunTask and StopTask for runner tasks ([`TaskLauncher`]).
 //! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
+//! - [`lock`]: per-class leases in DynamoDB or in process ([`ClassLocks`]).
 //! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
 
 pub mod autoscaling;
@@ -22,6 +23,7 @@ pub mod ecs_launch;
 pub mod ecs_observe;
 pub mod emf;
 pub mod error;
+pub mod lock;
 pub mod logging;
 pub mod sqs;
 pub mod ssm;
@@ -30,4 +32,5 @@ pub use autoscaling::{AsgAutoScaling, AutoScaling};
 pub use ecs_launch::{EcsTaskLauncher, LaunchError, RunTaskRequest, TaskLauncher};
 pub use ecs_observe::{ClusterObserver, EcsClusterObserver};
 pub use error::AwsError;
+pub use lock::{ClassLocks, Lease};
 pub use sqs::{JobQueue, QueueMessage, SqsJobQueue};

@@ -175,7 +175,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The manager and the tick share one manager, so one GitHub client (one token and runner-group
-/// cache, one rate-limit view) serves both.
+/// cache, one rate-limit view) serves both, and its class leases (in process unless
+/// `RC_LOCK_TABLE` names a DynamoDB table) keep the queue loop and the tick from deciding for
+/// the same class at once.
 async fn shared_manager(
     slot: &mut Option<Arc<Manager<GithubClient>>>,
     aws: &aws_config::SdkConfig,

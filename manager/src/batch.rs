@@ -19,15 +19,18 @@
 //!   once instead of at the next tick ([`replenish_on_take`]).
 //! - `completed`: nothing.
 //!
+//! Observe → decide → launch runs under each class's lease (see [`crate`]); a class whose lease
+//! another decider holds past [`rc_aws::lock::LOCK_WAIT`] has its jobs handed back (`lock_busy`).
+//!
 //! Launched or covered, a queued job gets its next re-check, until `recheck_attempts`; after
 //! that the tick's rescue scan is the safety net.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
 
-use rc_aws::{AwsError, ClusterObserver, JobQueue, QueueMessage, TaskLauncher};
+use rc_aws::{AwsError, ClusterObserver, JobQueue, Lease, QueueMessage, TaskLauncher};
 use rc_config::{Config, ManagerSettings, RunnerClass};
 use rc_core::message::{needs_job_check, JobMessage, JobRef, JobStatus};
 use rc_core::observed::{ObservedRunner, ObservedTask, Origin};
@@ -53,6 +56,9 @@ const AT_CAPACITY_WAIT: Duration = Duration::from_secs(60);
 /// done one after another, a batch would take seconds while the manager runs one batch at a
 /// time. Ten stays well inside GitHub's limit on concurrent requests and ECS's RunTask burst.
 const CONCURRENT_CALLS: usize = 10;
+
+/// The reason of jobs handed back because another decider held their class's lease.
+const LOCK_BUSY: &str = "lock_busy";
 
 /// The `Class` dimension of decisions about messages that name no class.
 const NO_CLASS: &str = "none";
@@ -253,6 +259,9 @@ where
         for jobs in waiting.values_mut() {
             jobs.sort_by_key(|w| w.message);
         }
+        let leases = self
+            .lease_classes(&mut waiting, &mut taken, &mut batch)
+            .await;
         if !waiting.is_empty() || !taken.is_empty() {
             match self.observe().await {
                 Ok(observed) => {
@@ -274,8 +283,53 @@ where
                 }
             }
         }
+        for lease in leases {
+            if let Err(err) = self.locks.release(lease).await {
+                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
+            }
+        }
         batch.metrics.emit();
         batch.dispositions
+    }
+
+    /// Takes the lease of every class the batch may launch for, in name order (two batches
+    /// never wait on each other crosswise). A class whose lease stays held, or cannot be read,
+    /// is dropped from the batch: its jobs go back to SQS (`lock_busy`), its warm top-up is
+    /// left to the tick.
+    async fn lease_classes<'c>(
+        &self,
+        waiting: &mut BTreeMap<&'c str, Vec<Waiting>>,
+        taken: &mut Vec<&'c RunnerClass>,
+        batch: &mut Batch<'_>,
+    ) -> Vec<Lease> {
+        let classes: BTreeSet<&str> = waiting
+            .keys()
+            .copied()
+            .chain(taken.iter().map(|c| c.name.as_str()))
+            .collect();
+        let mut leases = Vec::with_capacity(classes.len());
+        for class in classes {
+            match self.locks.acquire(class).await {
+                Ok(Some(lease)) => {
+                    leases.push(lease);
+                    continue;
+                }
+                Ok(None) => tracing::info!(
+                    class,
+                    reason = LOCK_BUSY,
+                    "class lease held elsewhere; handing its jobs back"
+                ),
+                Err(err) => {
+                    tracing::warn!(class, error = %err, "cannot take the class lease; handing its jobs back")
+                }
+            }
+            for job in waiting.remove(class).into_iter().flatten() {
+                batch.metrics.decision(class, LOCK_BUSY);
+                batch.dispositions[job.message] = Disposition::Retry;
+            }
+            taken.retain(|c| c.name != class);
+        }
+        leases
     }
 
     /// A re-check's job state, with what it is about.

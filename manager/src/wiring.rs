@@ -7,11 +7,15 @@
 //! | `RC_JOBS_QUEUE_URL` | the jobs queue: read for jobs, written for re-checks |
 //! | `RC_SSM_PREFIX` | parameter path of the JIT configs, e.g. `/runner-controller/jit` |
 //! | GitHub credentials | see [`rc_github::auth::Credentials::from_env`] |
+//! | `RC_LOCK_TABLE` | DynamoDB table of the per-class leases (Lambda); unset: leases within the process (`serve`) |
+//! | `RC_LOCK_TTL_SECONDS` | how long a lease lives unless released (default 900, Lambda's longest timeout); must exceed the function timeout |
 //! | `RC_GITHUB_HOOK_ID` | the webhook the redelivery sweep reads; without it, token credentials have none and the sweep is off |
 
 use aws_config::SdkConfig;
 use rc_aws::ssm::Parameters;
-use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
+use std::time::Duration;
+
+use rc_aws::{ClassLocks, EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
 use rc_config::Config;
 use rc_github::auth::{SetupError, HOOK_ID_VAR, TOKEN_VAR};
 use rc_github::client::GithubClient;
@@ -24,6 +28,9 @@ pub enum WiringError {
     /// A required variable is unset or empty.
     #[error("{0} must be set")]
     Missing(&'static str),
+    /// `RC_LOCK_TTL_SECONDS` is not a positive number of seconds.
+    #[error("RC_LOCK_TTL_SECONDS must be a positive number of seconds, got {0:?}")]
+    BadLockTtl(String),
     /// `RC_SSM_PREFIX` is not an absolute parameter path.
     #[error("RC_SSM_PREFIX must start with `/` (a parameter path), got {0:?}")]
     BadSsmPrefix(String),
@@ -43,7 +50,14 @@ pub struct ManagerEnv {
     pub ssm_prefix: String,
     /// False in token mode without `RC_GITHUB_HOOK_ID`: no webhook's deliveries can be read.
     pub redelivery_sweep: bool,
+    /// `RC_LOCK_TABLE` and the lease TTL, when leases live in DynamoDB.
+    pub lock_table: Option<(String, Duration)>,
 }
+
+/// A lease outlives any Lambda invocation holding it: 900 s is Lambda's longest timeout
+/// ("Lambda quotas", AWS docs). A holder that dies keeps its class's launches waiting this long
+/// at most, so terraform sets it to twice the manager's timeout.
+const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(900);
 
 impl ManagerEnv {
     /// Reads the process environment.
@@ -72,11 +86,25 @@ impl ManagerEnv {
         if !ssm_prefix.starts_with('/') {
             return Err(WiringError::BadSsmPrefix(ssm_prefix));
         }
+        let lock_table = match env("RC_LOCK_TABLE").filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(table) => {
+                let ttl = match env("RC_LOCK_TTL_SECONDS") {
+                    None => DEFAULT_LOCK_TTL,
+                    Some(text) => match text.trim().parse::<u64>() {
+                        Ok(secs) if secs > 0 => Duration::from_secs(secs),
+                        _ => return Err(WiringError::BadLockTtl(text)),
+                    },
+                };
+                Some((table, ttl))
+            }
+        };
         Ok(ManagerEnv {
             cluster: var("RC_CLUSTER")?,
             queue_url: var("RC_JOBS_QUEUE_URL")?,
             ssm_prefix,
             redelivery_sweep,
+            lock_table,
         })
     }
 
@@ -105,7 +133,7 @@ impl ManagerEnv {
         )
         .await?;
         let ecs = aws_sdk_ecs::Client::new(aws);
-        let manager = Manager::new(
+        let mut manager = Manager::new(
             github,
             EcsTaskLauncher::new(ecs.clone(), &self.cluster),
             EcsClusterObserver::new(ecs, &self.cluster),
@@ -113,6 +141,10 @@ impl ManagerEnv {
             parameters,
             &self.ssm_prefix,
         );
+        if let Some((table, ttl)) = &self.lock_table {
+            let client = aws_sdk_dynamodb::Client::new(aws);
+            manager = manager.with_class_locks(ClassLocks::dynamodb(client, table, *ttl));
+        }
         if self.redelivery_sweep {
             return Ok(manager);
         }
@@ -151,6 +183,29 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_table_takes_an_optional_ttl() {
+        let base = [
+            ("RC_CLUSTER", "runners"),
+            ("RC_JOBS_QUEUE_URL", "https://sqs/jobs"),
+            ("RC_SSM_PREFIX", "/rc/jit"),
+            ("RC_LOCK_TABLE", "rc-locks"),
+        ];
+        let env = ManagerEnv::from_lookup(lookup(&base)).expect("complete");
+        assert_eq!(env.lock_table, Some(("rc-locks".into(), DEFAULT_LOCK_TTL)));
+        let ttl = [&base[..], &[("RC_LOCK_TTL_SECONDS", "120")]].concat();
+        let env = ManagerEnv::from_lookup(lookup(&ttl)).expect("complete");
+        assert_eq!(
+            env.lock_table,
+            Some(("rc-locks".into(), Duration::from_secs(120)))
+        );
+        let bad = [&base[..], &[("RC_LOCK_TTL_SECONDS", "0")]].concat();
+        assert!(matches!(
+            ManagerEnv::from_lookup(lookup(&bad)),
+            Err(WiringError::BadLockTtl(_))
+        ));
+    }
+
+    #[test]
     fn reads_and_checks_the_variables() {
         let env = ManagerEnv::from_lookup(lookup(&[
             ("RC_CLUSTER", "runners"),
@@ -163,6 +218,7 @@ mod tests {
         let missing =
             ManagerEnv::from_lookup(lookup(&[("RC_SSM_PREFIX", "/rc"), ("RC_CLUSTER", " ")]));
         assert!(matches!(missing, Err(WiringError::Missing("RC_CLUSTER"))));
+        assert_eq!(env.lock_table, None);
         let relative = ManagerEnv::from_lookup(lookup(&[("RC_SSM_PREFIX", "rc/jit")]));
         assert!(matches!(relative, Err(WiringError::BadSsmPrefix(_))));
     }

@@ -1,6 +1,7 @@
 //! The manager against moto and the fake GitHub: what it starts, what it stores, what it cleans
 //! up, and which messages it hands back.
 
+#[allow(dead_code)] // shared with the other test binaries; each uses part of it
 mod support;
 
 use std::time::Duration;

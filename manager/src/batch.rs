@@ -356,7 +356,10 @@ where
     /// task started in between shows as booting, its runner not yet listed.
     async fn observe(&self) -> Result<Observed, ObserveError> {
         let runners = self.github.list_runners().await?;
-        let tasks = self.observer.live_tasks().await?;
+        let mut tasks = self.observer.live_tasks().await?;
+        // Another deployment's tasks count towards its limits, not ours (even in a class of the
+        // same name).
+        tasks.retain(|t| t.is_owned_by(&self.controller));
         Ok(Observed { runners, tasks })
     }
 

@@ -42,6 +42,10 @@ pub use rc_aws::QueueMessage;
 pub use tick::{run_tick_loop, TickReport};
 pub use wiring::{ManagerEnv, WiringError};
 
+/// The controller identity when `RC_CONTROLLER_ID` is unset; terraform sets the deployment's
+/// name, so two deployments sharing a cluster or a GitHub scope never touch each other's runners.
+pub const DEFAULT_CONTROLLER_ID: &str = "runner-controller";
+
 /// Everything the manager talks to, built once per process (a Lambda cold start, or `serve`).
 ///
 /// Generic over the GitHub client and the AWS capabilities so that tests and the simulator can
@@ -55,6 +59,9 @@ pub struct Manager<G, L = EcsTaskLauncher, O = EcsClusterObserver, Q = SqsJobQue
     ssm_prefix: String,
     /// Per-class leases held around observe → decide → launch (batches and the tick's pools).
     locks: ClassLocks,
+    /// Our controller identity (`RC_CONTROLLER_ID`): tagged on every task we start, labelled on
+    /// every runner we register; tasks and runners of other identities are never touched.
+    controller: String,
     /// Whether the tick's redelivery sweep has deliveries to read (see
     /// [`Manager::without_redelivery_sweep`]).
     redelivery_sweep: bool,
@@ -79,8 +86,16 @@ impl<G, L, O, Q> Manager<G, L, O, Q> {
             parameters,
             ssm_prefix: ssm_prefix.into(),
             locks: ClassLocks::in_process(),
+            controller: DEFAULT_CONTROLLER_ID.to_owned(),
             redelivery_sweep: true,
         }
+    }
+
+    /// Acts as controller `id` instead of [`DEFAULT_CONTROLLER_ID`].
+    #[must_use]
+    pub fn with_controller_id(mut self, id: impl Into<String>) -> Self {
+        self.controller = id.into();
+        self
     }
 
     /// Takes class leases from `locks` instead of from this manager alone: a DynamoDB table

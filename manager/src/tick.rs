@@ -154,11 +154,13 @@ where
             .list_jit_parameters(&self.ssm_prefix)
             .await
             .map_err(ObserveError::Parameters)?;
-        let tasks = self
+        let mut tasks = self
             .observer
             .live_tasks()
             .await
             .map_err(ObserveError::Tasks)?;
+        // Pools and the reaper see only our controller's tasks (see `batch`).
+        tasks.retain(|t| t.is_owned_by(&self.controller));
         Ok(Observed {
             runners,
             parameters,

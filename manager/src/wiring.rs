@@ -7,6 +7,7 @@
 //! | `RC_JOBS_QUEUE_URL` | the jobs queue: read for jobs, written for re-checks |
 //! | `RC_SSM_PREFIX` | parameter path of the JIT configs, e.g. `/runner-controller/jit` |
 //! | GitHub credentials | see [`rc_github::auth::Credentials::from_env`] |
+//! | `RC_CONTROLLER_ID` | this deployment's identity (default `runner-controller`): tag of its tasks, label of its runners |
 //! | `RC_LOCK_TABLE` | DynamoDB table of the per-class leases (Lambda); unset: leases within the process (`serve`) |
 //! | `RC_LOCK_TTL_SECONDS` | how long a lease lives unless released (default 900, Lambda's longest timeout); must exceed the function timeout |
 //! | `RC_GITHUB_HOOK_ID` | the webhook the redelivery sweep reads; without it, token credentials have none and the sweep is off |
@@ -20,7 +21,7 @@ use rc_config::Config;
 use rc_github::auth::{SetupError, HOOK_ID_VAR, TOKEN_VAR};
 use rc_github::client::GithubClient;
 
-use crate::Manager;
+use crate::{Manager, DEFAULT_CONTROLLER_ID};
 
 /// Why the manager cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,9 @@ pub enum WiringError {
     /// A required variable is unset or empty.
     #[error("{0} must be set")]
     Missing(&'static str),
+    /// `RC_CONTROLLER_ID` is not a short name.
+    #[error("RC_CONTROLLER_ID must be 1-40 letters, digits, `-` or `_`, got {0:?}")]
+    BadControllerId(String),
     /// `RC_LOCK_TTL_SECONDS` is not a positive number of seconds.
     #[error("RC_LOCK_TTL_SECONDS must be a positive number of seconds, got {0:?}")]
     BadLockTtl(String),
@@ -50,8 +54,19 @@ pub struct ManagerEnv {
     pub ssm_prefix: String,
     /// False in token mode without `RC_GITHUB_HOOK_ID`: no webhook's deliveries can be read.
     pub redelivery_sweep: bool,
+    /// `RC_CONTROLLER_ID`, or [`DEFAULT_CONTROLLER_ID`].
+    pub controller_id: String,
     /// `RC_LOCK_TABLE` and the lease TTL, when leases live in DynamoDB.
     pub lock_table: Option<(String, Duration)>,
+}
+
+/// A controller id fits in an ECS tag value and, as `rc-controller-<id>`, in a GitHub runner
+/// label; kept to a plain short name so it reads the same in both.
+fn valid_controller_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A lease outlives any Lambda invocation holding it: 900 s is Lambda's longest timeout
@@ -99,12 +114,18 @@ impl ManagerEnv {
                 Some((table, ttl))
             }
         };
+        let controller_id = match env("RC_CONTROLLER_ID").filter(|v| !v.trim().is_empty()) {
+            None => DEFAULT_CONTROLLER_ID.to_owned(),
+            Some(id) if valid_controller_id(&id) => id,
+            Some(id) => return Err(WiringError::BadControllerId(id)),
+        };
         Ok(ManagerEnv {
             cluster: var("RC_CLUSTER")?,
             queue_url: var("RC_JOBS_QUEUE_URL")?,
             ssm_prefix,
             redelivery_sweep,
             lock_table,
+            controller_id,
         })
     }
 
@@ -133,13 +154,16 @@ impl ManagerEnv {
         )
         .await?;
         let ecs = aws_sdk_ecs::Client::new(aws);
-        let mut manager = Manager::new(
-            github,
-            EcsTaskLauncher::new(ecs.clone(), &self.cluster),
-            EcsClusterObserver::new(ecs, &self.cluster),
-            SqsJobQueue::new(aws_sdk_sqs::Client::new(aws), &self.queue_url),
-            parameters,
-            &self.ssm_prefix,
+        let mut manager = Manager::with_controller_id(
+            Manager::new(
+                github,
+                EcsTaskLauncher::new(ecs.clone(), &self.cluster),
+                EcsClusterObserver::new(ecs, &self.cluster),
+                SqsJobQueue::new(aws_sdk_sqs::Client::new(aws), &self.queue_url),
+                parameters,
+                &self.ssm_prefix,
+            ),
+            &self.controller_id,
         );
         if let Some((table, ttl)) = &self.lock_table {
             let client = aws_sdk_dynamodb::Client::new(aws);
@@ -219,6 +243,22 @@ mod tests {
             ManagerEnv::from_lookup(lookup(&[("RC_SSM_PREFIX", "/rc"), ("RC_CLUSTER", " ")]));
         assert!(matches!(missing, Err(WiringError::Missing("RC_CLUSTER"))));
         assert_eq!(env.lock_table, None);
+        assert_eq!(env.controller_id, DEFAULT_CONTROLLER_ID);
+        let named = ManagerEnv::from_lookup(lookup(&[
+            ("RC_CLUSTER", "runners"),
+            ("RC_JOBS_QUEUE_URL", "https://sqs/jobs"),
+            ("RC_SSM_PREFIX", "/rc/jit"),
+            ("RC_CONTROLLER_ID", "prod-blue"),
+        ]))
+        .expect("complete");
+        assert_eq!(named.controller_id, "prod-blue");
+        let spaced = ManagerEnv::from_lookup(lookup(&[
+            ("RC_CLUSTER", "runners"),
+            ("RC_JOBS_QUEUE_URL", "https://sqs/jobs"),
+            ("RC_SSM_PREFIX", "/rc/jit"),
+            ("RC_CONTROLLER_ID", "prod blue"),
+        ]));
+        assert!(matches!(spaced, Err(WiringError::BadControllerId(_))));
         let relative = ManagerEnv::from_lookup(lookup(&[("RC_SSM_PREFIX", "rc/jit")]));
         assert!(matches!(relative, Err(WiringError::BadSsmPrefix(_))));
     }

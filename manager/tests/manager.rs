@@ -79,6 +79,7 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
         (tags::RUNNER, runner_name),
         (tags::ORIGIN, "job"),
         (tags::ATTEMPT, "0"),
+        (tags::CONTROLLER, "runner-controller"),
     ] {
         assert_eq!(tag(task, key), Some(value), "tag {key}");
     }
@@ -105,7 +106,11 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
         .github
         .runner(runner_name)
         .expect("the runner is registered");
-    assert_eq!(registered.labels, LABELS);
+    assert_eq!(
+        registered.labels,
+        [&LABELS[..], &["rc-controller-runner-controller"]].concat(),
+        "the class's labels and our controller's"
+    );
     let secret = registered
         .encoded_jit_config
         .expect("registered through generate-jitconfig");

@@ -273,8 +273,30 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
     let stuck = launch_for(&h, 41).await; // its runner never comes online
     let idle = launch_for(&h, 42).await;
     h.github.set_runner_online(&idle.runner_name, true);
-    h.github.add_runner("rc-ghost", &LABELS);
+    h.github.add_runner(
+        "rc-ghost",
+        &[&LABELS[..], &["rc-controller-runner-controller"]].concat(),
+    );
     h.github.add_runner("their-runner", &LABELS);
+    // Another deployment with our prefix in the same cluster and org: its stuck-looking task
+    // and its ghost are its own business.
+    let other = h
+        .another_manager(&format!("{}-other", h.ssm_prefix))
+        .with_controller_id("other");
+    let class = h.config.class("large").expect("the test class");
+    let other_job = job(43);
+    let purpose = Purpose::Job {
+        job: &other_job,
+        attempt: 0,
+    };
+    let theirs = other
+        .launch(&h.config, class, purpose)
+        .await
+        .expect("launch");
+    h.github.add_runner(
+        "rc-other-ghost",
+        &[&LABELS[..], &["rc-controller-other"]].concat(),
+    );
     for runner in ["rc-stale", "their-parameter"] {
         h.ssm
             .put_parameter()
@@ -324,9 +346,24 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
             ("stop_task", 1)
         ])
     );
-    assert!(h.live_tasks().await.is_empty());
-    let runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
-    assert_eq!(runners, [stuck.runner_name.clone(), "their-runner".into()]);
+    let live = h.live_tasks().await;
+    let live: Vec<&str> = live.iter().filter_map(|t| t.task_arn()).collect();
+    assert_eq!(
+        live,
+        [theirs.task_arn.as_str()],
+        "only the other deployment's task lives"
+    );
+    let mut runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
+    runners.sort();
+    assert_eq!(
+        runners,
+        [
+            theirs.runner_name.clone(),
+            "rc-other-ghost".into(),
+            "their-runner".into()
+        ],
+        "the stuck task's registration went before its task"
+    );
     let mut parameters = h.parameters().await;
     parameters.sort();
     let prefix = &h.ssm_prefix;
@@ -338,14 +375,13 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
         ]
     );
 
-    // The stuck task's registration and parameter are now left over too.
+    // The stuck task's parameter is now left over too.
     let next = tick(&h, now).await;
     assert_eq!(
         next.counts.reaped,
-        BTreeMap::from([("delete_parameter", 1), ("delete_runner", 1)])
+        BTreeMap::from([("delete_parameter", 1)])
     );
-    let runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
-    assert_eq!(runners, ["their-runner"]);
+    assert_eq!(h.live_tasks().await.len(), 1);
     assert_eq!(h.parameters().await, [format!("{prefix}/their-parameter")]);
 }
 

@@ -156,9 +156,10 @@ impl Harness {
         }
     }
 
-    /// Another manager over the same cluster, queue, parameter prefix and fake GitHub, as a
-    /// second Lambda invocation would be: its own clients, nothing shared in process.
-    pub fn another_manager(&self) -> Manager<GithubClient> {
+    /// Another manager over the same cluster, queue and fake GitHub, with JIT parameters under
+    /// `ssm_prefix`, as a second Lambda invocation (or deployment) would be: its own clients,
+    /// nothing shared in process.
+    pub fn another_manager(&self, ssm_prefix: &str) -> Manager<GithubClient> {
         let client = GithubClient::new(&self.config.github, Credentials::Token("ghs_test".into()))
             .expect("a GitHub client")
             .with_hook_id(HOOK_ID);
@@ -168,7 +169,7 @@ impl Harness {
             EcsClusterObserver::new(self.ecs.clone(), &self.cluster),
             SqsJobQueue::new(self.sqs.clone(), &self.queue_url),
             Parameters::new(self.ssm.clone()),
-            &self.ssm_prefix,
+            ssm_prefix,
         )
     }
 

@@ -67,6 +67,9 @@ locals {
         RC_GITHUB_APP_ID        = var.github_app_id
         RC_GITHUB_APP_KEY_PARAM = local.github_app_key_parameter_name
         RC_LOCK_TABLE           = aws_dynamodb_table.class_locks.name
+        # Tags our tasks and labels our runners, so another deployment sharing the cluster or
+        # the GitHub scope never reaps them.
+        RC_CONTROLLER_ID = var.name
         # A lease must outlive the invocation holding it; twice the timeout leaves room for a
         # slow release, and bounds how long a crashed holder blocks its class.
         RC_LOCK_TTL_SECONDS = tostring(2 * var.manager_timeout)

@@ -282,6 +282,14 @@ pub fn observed_task(task: &Task) -> Result<ObservedTask, String> {
         },
         capacity_provider: task.capacity_provider_name().map(str::to_owned),
         created_at: Timestamp(created_at),
+        // Image pulls start once the task is placed, i.e. after PROVISIONING; `startedAt` is
+        // later, when the containers run. Either starts the boot clock (see `rc_core::reaper`).
+        boot_started_at: task
+            .pull_started_at()
+            .or(task.started_at())
+            .and_then(|at| at.to_millis().ok())
+            .map(Timestamp),
+        controller: tag(tags::CONTROLLER).map(str::to_owned),
         class: tag(tags::CLASS).map(str::to_owned),
         job_id: tag(tags::JOB_ID).and_then(|v| v.parse().ok()).map(JobId),
         runner_name: tag(tags::RUNNER).map(str::to_owned),
@@ -414,6 +422,7 @@ mod tests {
                     )
                     .build(),
             )
+            .tags(tag(tags::CONTROLLER, "blue"))
             .build()
     }
 
@@ -428,6 +437,12 @@ mod tests {
         assert_eq!(observed.min_step, Some(3));
         assert_eq!(observed.runner_name, None);
         assert_eq!(observed.jit_parameter.as_deref(), Some("/rc/jit/0123abcd"));
+        assert_eq!(observed.controller.as_deref(), Some("blue"));
+        assert_eq!(observed.boot_started_at, None, "still waiting for capacity");
         assert!(observed_task(&provisioning_task("HIBERNATING")).is_err());
+        let mut pulling = provisioning_task("PENDING");
+        pulling.pull_started_at = Some(DateTime::from_millis(1_700_000_060_000));
+        let observed = observed_task(&pulling).expect("a complete task");
+        assert_eq!(observed.boot_started_at, Some(Timestamp(1_700_000_060_000)));
     }
 }

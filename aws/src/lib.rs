@@ -18,6 +18,7 @@
 //! - [`retry`]: retries with doubling waits for failures that may pass.
 //! - [`ecs_launch`]: RunTask and StopTask for runner tasks ([`TaskLauncher`]).
 //! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
+//! - [`lock`]: per-class leases in DynamoDB or in process ([`ClassLocks`]).
 //! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
 
 pub mod appconfig_deploy;
@@ -27,6 +28,7 @@ pub mod ecs_launch;
 pub mod ecs_observe;
 pub mod emf;
 pub mod error;
+pub mod lock;
 pub mod logging;
 pub mod logs;
 pub mod rate;
@@ -38,4 +40,5 @@ pub use autoscaling::{AsgAutoScaling, AutoScaling};
 pub use ecs_launch::{EcsTaskLauncher, LaunchError, RunTaskRequest, TaskLauncher};
 pub use ecs_observe::{ClusterObserver, EcsClusterObserver};
 pub use error::AwsError;
+pub use lock::{ClassLocks, Lease};
 pub use sqs::{JobQueue, QueueMessage, SqsJobQueue};

@@ -58,6 +58,21 @@ impl FromStr for Part {
     }
 }
 
+impl Part {
+    /// Every part, in the order they start.
+    const ALL: [Part; 4] = [Part::Webhook, Part::Manager, Part::Tick, Part::Autoscaler];
+}
+
+/// The parts `--only` names, or all of them: without the manager nothing would consume the
+/// queue the webhook fills.
+fn parts_to_run(only: &[Part]) -> Vec<Part> {
+    if only.is_empty() {
+        Part::ALL.to_vec()
+    } else {
+        only.to_vec()
+    }
+}
+
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     rc_aws::logging::init_json_logs(rc_aws::logging::LogTarget::Terminal);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -79,11 +94,8 @@ const TICK_EVERY: Duration = Duration::from_secs(60);
 const AUTOSCALER_EVERY: Duration = Duration::from_secs(5);
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let parts = if args.only.is_empty() {
-        vec![Part::Webhook, Part::Autoscaler]
-    } else {
-        args.only.clone()
-    };
+    let parts = parts_to_run(&args.only);
+    tracing::info!(?parts, "serving");
     let config = LastKnownGood::load(ConfigSource::File(args.config.clone())).await?;
     let aws = aws_config::load_from_env().await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -163,7 +175,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// The manager and the tick share one manager, so one GitHub client (one token and runner-group
-/// cache, one rate-limit view) serves both.
+/// cache, one rate-limit view) serves both, and its class leases (in process unless
+/// `RC_LOCK_TABLE` names a DynamoDB table) keep the queue loop and the tick from deciding for
+/// the same class at once.
 async fn shared_manager(
     slot: &mut Option<Arc<Manager<GithubClient>>>,
     aws: &aws_config::SdkConfig,
@@ -237,4 +251,18 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_only_runs_every_part() {
+        assert_eq!(
+            parts_to_run(&[]),
+            [Part::Webhook, Part::Manager, Part::Tick, Part::Autoscaler]
+        );
+        assert_eq!(parts_to_run(&[Part::Tick]), [Part::Tick]);
+    }
 }

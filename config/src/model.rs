@@ -80,6 +80,11 @@ pub struct ManagerSettings {
     /// A job queued for longer than this is picked up by the rescue scan.
     #[serde(with = "humantime_serde_compat")]
     pub rescue_after: Duration,
+    /// A webhook's `queued` message for a job created longer ago than this (a redelivery, a
+    /// replay, a message that sat in the queue) is checked against GitHub's job API before a
+    /// runner is started for it.
+    #[serde(with = "humantime_serde_compat")]
+    pub replay_check_after: Duration,
     /// At most this many GitHub API calls per tick for redelivery and rescue together.
     pub github_api_budget_per_tick: u32,
     /// At most this many failed deliveries redelivered per tick.
@@ -93,6 +98,7 @@ impl Default for ManagerSettings {
             recheck_attempts: 5,
             boot_timeout: Duration::from_secs(300),
             rescue_after: Duration::from_secs(300),
+            replay_check_after: Duration::from_secs(3600),
             github_api_budget_per_tick: 100,
             max_redeliveries_per_tick: 20,
         }

@@ -109,6 +109,7 @@ const MANAGER_KEYS: &[&str] = &[
     "recheck_attempts",
     "boot_timeout",
     "rescue_after",
+    "replay_check_after",
     "github_api_budget_per_tick",
     "max_redeliveries_per_tick",
 ];
@@ -390,9 +391,10 @@ impl Checker {
                 None => ok = false,
             }
         }
-        let durations: [(&str, &mut Duration); 2] = [
+        let durations: [(&str, &mut Duration); 3] = [
             ("boot_timeout", &mut settings.boot_timeout),
             ("rescue_after", &mut settings.rescue_after),
+            ("replay_check_after", &mut settings.replay_check_after),
         ];
         for (key, slot) in durations {
             if let Some(n) = f.get(key) {

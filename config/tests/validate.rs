@@ -123,6 +123,30 @@ fn recheck_delay_is_bounded_by_sqs() {
     assert!(at(&problems(text), 2, "at most 15m"));
 }
 
+#[test]
+fn replay_check_after_is_a_located_duration() {
+    let class = "classes:\n  - {name: d, labels: [self-hosted], task_definition: t, cpu: 1024, memory: 2048, capacity_provider: cp, max_runners: 1}\n";
+    let ok =
+        format!("github: {{scope: org, name: a}}\nmanager: {{replay_check_after: 30m}}\n{class}");
+    let config = parse(&ok).expect("valid");
+    assert_eq!(
+        config.manager.replay_check_after,
+        std::time::Duration::from_secs(1800)
+    );
+    let default = format!("github: {{scope: org, name: a}}\n{class}");
+    assert_eq!(
+        parse(&default).expect("valid").manager.replay_check_after,
+        std::time::Duration::from_secs(3600)
+    );
+    let bad =
+        format!("github: {{scope: org, name: a}}\nmanager:\n  replay_check_after: soon\n{class}");
+    assert!(
+        at(&problems(&bad), 3, "replay_check_after"),
+        "{:?}",
+        problems(&bad)
+    );
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

@@ -6,7 +6,10 @@
 //! guessing.
 
 use chrono::{DateTime, Utc};
+use rc_config::ManagerSettings;
 use serde::{Deserialize, Serialize};
+
+use crate::Timestamp;
 
 /// The message format version this build writes.
 pub const MESSAGE_VERSION: u32 = 1;
@@ -68,6 +71,24 @@ pub enum JobStatus {
     Completed,
 }
 
+/// Whether a `queued` message of `attempt` for a job created at `created_at` must be checked
+/// against GitHub's job API before a runner is started at `now`.
+///
+/// Re-checks (attempt > 0) always are: they exist to ask. A webhook's own message (attempt 0)
+/// is checked once the job is older than `manager.replay_check_after`: a fresh one is almost
+/// surely still queued and asking would cost a GitHub call per job, but an old one (a delivery
+/// replayed from GitHub's log, or a message that waited out an outage in the queue) may be for a
+/// job that finished long ago, and a runner started for it would idle until the reaper stops it.
+pub fn needs_job_check(
+    now: Timestamp,
+    created_at: DateTime<Utc>,
+    attempt: u32,
+    settings: &ManagerSettings,
+) -> bool {
+    attempt > 0
+        || now.saturating_since(Timestamp::from_datetime(created_at)) >= settings.replay_check_after
+}
+
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
     v: u32,
@@ -84,6 +105,15 @@ pub enum MessageError {
     /// The envelope names a version this build does not read.
     #[error("job message version {0} is not supported (this build reads {MESSAGE_VERSION})")]
     UnsupportedVersion(u32),
+}
+
+impl MessageError {
+    /// Whether a newer build may read the message: its version is above this build's. Such a
+    /// message is left for retry (and the dead-letter queue) rather than deleted, so a rollback
+    /// during a deploy loses no job; anything else unreadable stays unreadable.
+    pub fn is_from_newer_build(&self) -> bool {
+        matches!(self, MessageError::UnsupportedVersion(v) if *v > MESSAGE_VERSION)
+    }
 }
 
 impl JobMessage {
@@ -165,5 +195,27 @@ mod tests {
             JobMessage::from_json(&json),
             Err(MessageError::UnsupportedVersion(9))
         ));
+    }
+
+    #[test]
+    fn old_deliveries_and_rechecks_are_checked_fresh_ones_are_not() {
+        let settings = ManagerSettings::default();
+        let created = job().created_at;
+        let at = |secs: i64| Timestamp::from_datetime(created + chrono::Duration::seconds(secs));
+        assert!(!needs_job_check(at(5), created, 0, &settings));
+        assert!(!needs_job_check(at(3599), created, 0, &settings));
+        assert!(needs_job_check(at(3600), created, 0, &settings));
+        assert!(needs_job_check(at(5), created, 1, &settings));
+        // A job GitHub dates after our clock is fresh, not old.
+        assert!(!needs_job_check(at(-60), created, 0, &settings));
+    }
+
+    #[test]
+    fn only_newer_versions_are_worth_keeping() {
+        let newer = MessageError::UnsupportedVersion(MESSAGE_VERSION + 1);
+        assert!(newer.is_from_newer_build());
+        assert!(!MessageError::UnsupportedVersion(0).is_from_newer_build());
+        let malformed = JobMessage::from_json("{\"v\":1}").expect_err("no body");
+        assert!(!malformed.is_from_newer_build());
     }
 }

@@ -24,6 +24,14 @@ pub mod tags {
     pub const ATTEMPT: &str = "rc:attempt";
     /// Minimum number of instances the cluster autoscaler adds at once for this task.
     pub const MIN_STEP: &str = "rc:min-step";
+    /// The controller deployment that started the task (`RC_CONTROLLER_ID`).
+    pub const CONTROLLER: &str = "rc:controller";
+}
+
+/// The extra label our runners register with, naming the controller deployment: GitHub lists
+/// every runner of the scope, and this is how a runner tells which deployment may delete it.
+pub fn controller_label(controller: &str) -> String {
+    format!("rc-controller-{controller}")
 }
 
 /// `startedBy` of every task we start (ECS allows up to 36 characters).
@@ -120,6 +128,11 @@ pub struct ObservedTask {
     pub capacity_provider: Option<String>,
     /// When ECS created the task.
     pub created_at: Timestamp,
+    /// When the task left PROVISIONING (ECS `pullStartedAt`, else `startedAt`), when ECS says:
+    /// the start of its boot, which capacity waits do not count towards.
+    pub boot_started_at: Option<Timestamp>,
+    /// Our controller tag: the deployment that started the task.
+    pub controller: Option<String>,
     /// Our class tag; `None` means the task is not ours.
     pub class: Option<String>,
     /// Job the task was started for.
@@ -133,6 +146,14 @@ pub struct ObservedTask {
     /// The SSM parameter the task was told to read its JIT config from (its
     /// `RC_JIT_CONFIG_PARAM` override): how the reaper knows which parameters are still wanted.
     pub jit_parameter: Option<String>,
+}
+
+impl ObservedTask {
+    /// Whether `controller` started this task. Another deployment's tasks are invisible to our
+    /// decisions, even with our class names: they count towards its `max_runners`, not ours.
+    pub fn is_owned_by(&self, controller: &str) -> bool {
+        self.controller.as_deref() == Some(controller)
+    }
 }
 
 /// One self-hosted runner as GitHub lists it.

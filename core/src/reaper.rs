@@ -3,18 +3,25 @@
 //! Launches can half-fail and runners can die without telling anyone, so each tick compares
 //! ECS tasks, GitHub runners and the SSM JIT parameters and returns what to clean up:
 //!
-//! - a live task whose runner is not online [`ManagerSettings::boot_timeout`] after the task was
-//!   created never finished booting → stop the task;
-//! - one of our runners that is offline with no live task is a ghost → delete its registration;
+//! - a live task whose runner is not online [`ManagerSettings::boot_timeout`] after its boot
+//!   began never finished booting → delete its registration if it has one, then stop the task.
+//!   The boot begins when the task leaves PROVISIONING (ECS `pullStartedAt`, else `startedAt`):
+//!   waiting for capacity at an Auto Scaling Group's max is not a stuck boot, and a task still
+//!   PROVISIONING is never stopped. When ECS gives neither time, a task past PROVISIONING is timed
+//!   from its creation: it may be stopped early after a long capacity wait, never left forever;
+//! - one of our runners that is offline with no live task, registered with our controller label,
+//!   is a ghost → delete its registration;
 //! - a JIT parameter no live task was told to read (its `jit_parameter`), older than
 //!   [`PARAMETER_GRACE`], is left over from a launch that failed → delete it;
 //! - an on-demand runner among the class's idle surplus (see [`crate::warm::idle_surplus`]: beyond
 //!   the warm target and idle for `idle_timeout`) → stop it, busy-safe. The pool trims warm runners
 //!   from the same surplus, so each idle runner is stopped by exactly one of them.
 //!
-//! Only what we created is touched: tasks carrying our class and runner tags, runners named
-//! with our runner-name prefix, parameters under our SSM path (the adapter lists nothing else;
-//! each deployment has its own path). A busy runner is never chosen.
+//! Only what we created is touched: tasks carrying our class and runner tags (the adapter passes
+//! only the tasks of our controller, [`ObservedTask::is_owned_by`]), runners named with our
+//! runner-name prefix *and* carrying our controller label (for ghosts), parameters under our SSM
+//! path (the adapter lists nothing else; each deployment has its own path). A busy runner is
+//! never chosen.
 //!
 //! Parameter names are random ("no job can read another runner's JIT config"), so a parameter
 //! is joined to its task by the name the task was given, never by parsing the name.
@@ -34,7 +41,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::observed::{ObservedRunner, ObservedTask, Origin};
+use crate::observed::{ObservedRunner, ObservedTask, Origin, TaskState};
 use crate::warm::{idle_surplus, IdleRunner, PoolObservation};
 use crate::{RunnerClass, Timestamp};
 
@@ -91,6 +98,9 @@ pub struct ReapInput<'a> {
     pub parameters: &'a [JitParameter],
     /// `github.runner_name_prefix`: runners without it are never touched.
     pub runner_name_prefix: &'a str,
+    /// Our [`controller_label`](crate::observed::controller_label): a ghost without it is
+    /// another deployment's.
+    pub controller_label: &'a str,
     /// How long a task may take to bring its runner online.
     pub boot_timeout: Duration,
     /// Every configured class.
@@ -112,15 +122,18 @@ pub enum Registration {
 #[serde(tag = "action", rename_all = "snake_case")]
 #[must_use]
 pub enum ReapAction {
-    /// `ecs:StopTask`: the task never brought its runner online.
+    /// The task never brought its runner online: delete the runner's registration first, when
+    /// it has one (GitHub's 422 for a busy runner means leave it all alone), then `ecs:StopTask`.
     StopTask {
         /// Task ARN.
         task_arn: String,
+        /// GitHub's id of the registration to delete first; `None` when not registered.
+        runner_id: Option<u64>,
         /// Its class tag.
         class: String,
         /// The runner it was to register as.
         runner_name: String,
-        /// Time since the task was created.
+        /// Time since its boot began (see the module docs).
         age: Duration,
         /// What GitHub shows of the runner.
         registration: Registration,
@@ -171,7 +184,7 @@ impl fmt::Display for ReapAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let human = |d: &Duration| humanize(*d);
         match self {
-            ReapAction::StopTask { task_arn, class, runner_name, age, registration } => {
+            ReapAction::StopTask { task_arn, class, runner_name, age, registration, .. } => {
                 let shown = match registration {
                     Registration::Missing => "is not registered",
                     Registration::Offline => "is registered but offline",
@@ -241,20 +254,24 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
     let ours = |name: &str| name.starts_with(prefix);
     let mut actions = Vec::new();
 
-    for task in tasks.iter().filter(|t| t.state.is_live()) {
+    let booting = tasks
+        .iter()
+        .filter(|t| t.state.is_live() && t.state != TaskState::Provisioning);
+    for task in booting {
         let (Some(runner_name), Some(class)) = (task.runner_name.as_deref(), task.class.as_deref())
         else {
             continue;
         };
-        let age = now.saturating_since(task.created_at);
-        let registration = match runners_by_name.get(runner_name) {
-            None => Registration::Missing,
-            Some(r) if !r.online && !r.busy => Registration::Offline,
+        let age = now.saturating_since(task.boot_started_at.unwrap_or(task.created_at));
+        let (registration, runner_id) = match runners_by_name.get(runner_name) {
+            None => (Registration::Missing, None),
+            Some(r) if !r.online && !r.busy => (Registration::Offline, Some(r.id)),
             Some(_) => continue,
         };
         if age >= input.boot_timeout {
             actions.push(ReapAction::StopTask {
                 task_arn: task.arn.clone(),
+                runner_id,
                 class: class.to_owned(),
                 runner_name: runner_name.to_owned(),
                 age,
@@ -273,6 +290,7 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
         runners
             .iter()
             .filter(|r| ours(&r.name) && !r.online && !r.busy)
+            .filter(|r| r.labels.iter().any(|l| l == input.controller_label))
             .filter(|r| !live_runners.contains(r.name.as_str()))
             .filter(|r| !launching.contains(r.name.as_str()))
             .map(|r| ReapAction::DeleteRunner {
@@ -312,9 +330,10 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observed::TaskState;
     use crate::TaskSize;
     use proptest::prelude::*;
+
+    const LABEL: &str = "rc-controller-test";
 
     const MIN: Duration = Duration::from_secs(60);
     const NOW: Timestamp = Timestamp(100_000_000);
@@ -326,6 +345,8 @@ mod tests {
             size: TaskSize::default(),
             capacity_provider: None,
             created_at: NOW - age,
+            boot_started_at: None,
+            controller: Some("test".into()),
             class: Some("large".into()),
             job_id: None,
             runner_name: Some(runner.into()),
@@ -361,7 +382,7 @@ mod tests {
             name: name.into(),
             online,
             busy,
-            labels: Vec::new(),
+            labels: vec!["self-hosted".into(), LABEL.into()],
         }
     }
 
@@ -393,6 +414,7 @@ mod tests {
             runners,
             parameters,
             runner_name_prefix: "rc-",
+            controller_label: LABEL,
             boot_timeout: 5 * MIN,
             classes,
         })
@@ -439,6 +461,44 @@ mod tests {
             actions[1].to_string(),
             "stop task arn:task/rc-offline (large): runner rc-offline is registered but offline 6m after launch"
         );
+    }
+
+    #[test]
+    fn provisioning_time_does_not_count_towards_boot() {
+        let mut waited = task("rc-waited", TaskState::Pending, 60 * MIN);
+        waited.boot_started_at = Some(NOW - 2 * MIN);
+        let mut slow = task("rc-slow", TaskState::Running, 60 * MIN);
+        slow.boot_started_at = Some(NOW - 6 * MIN);
+        let tasks = [
+            task("rc-waiting", TaskState::Provisioning, 60 * MIN),
+            waited,
+            slow,
+        ];
+        let actions = reap(&tasks, &[], &[], &[]);
+        assert_eq!(kinds(&actions), [("stop_task", "rc-slow".into())]);
+        assert_eq!(
+            actions[0].to_string(),
+            "stop task arn:task/rc-slow (large): runner rc-slow is not registered 6m after launch"
+        );
+    }
+
+    #[test]
+    fn a_stuck_task_names_the_registration_to_delete_first() {
+        let tasks = [task("rc-offline", TaskState::Running, 6 * MIN)];
+        let runners = [runner("rc-offline", false, false)];
+        let actions = reap(&tasks, &runners, &[], &[]);
+        assert!(matches!(
+            actions.as_slice(),
+            [ReapAction::StopTask { runner_id: Some(id), .. }] if *id == runners[0].id
+        ));
+    }
+
+    #[test]
+    fn ghosts_of_another_controller_are_left_alone() {
+        let mut theirs = runner("rc-theirs", false, false);
+        theirs.labels = vec!["self-hosted".into(), "rc-controller-other".into()];
+        let actions = reap(&[], &[theirs, runner("rc-ours", false, false)], &[], &[]);
+        assert_eq!(kinds(&actions), [("delete_runner", "rc-ours".into())]);
     }
 
     #[test]
@@ -573,8 +633,20 @@ mod tests {
                 });
                 t
             });
-        let runner = (names.clone(), 0u8..6, any::<bool>(), any::<bool>())
-            .prop_map(|(prefix, i, online, busy)| runner(&format!("{prefix}{i}"), online, busy));
+        let runner = (
+            names.clone(),
+            0u8..6,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(prefix, i, online, busy, ours)| {
+                let mut r = runner(&format!("{prefix}{i}"), online, busy);
+                if !ours {
+                    r.labels = vec!["self-hosted".into(), "rc-controller-other".into()];
+                }
+                r
+            });
         let param = (names, 0u8..6, 0u32..180)
             .prop_map(|(prefix, i, age)| param(&format!("{prefix}{i}"), age * MIN));
         (
@@ -610,6 +682,8 @@ mod tests {
                     }
                     ReapAction::DeleteRunner { runner_name, .. } => {
                         prop_assert!(runner_name.starts_with("rc-"));
+                        let runner = runners.iter().find(|r| &r.name == runner_name).expect("listed");
+                        prop_assert!(runner.labels.iter().any(|l| l == LABEL));
                         prop_assert!(!busy.contains(runner_name.as_str()));
                     }
                     ReapAction::DeleteParameter { name, age } => {

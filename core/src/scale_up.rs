@@ -187,6 +187,8 @@ mod tests {
             size: TaskSize::default(),
             capacity_provider: None,
             created_at: Timestamp(0),
+            boot_started_at: None,
+            controller: None,
             class: Some(class.into()),
             job_id: job.map(JobId),
             runner_name: Some(name.into()),

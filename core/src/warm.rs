@@ -670,6 +670,8 @@ mod tests {
             size: TaskSize::default(),
             capacity_provider: None,
             created_at: Timestamp(1_000),
+            boot_started_at: None,
+            controller: None,
             class: Some(class.into()),
             job_id: None,
             runner_name: Some(name.into()),

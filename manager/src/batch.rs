@@ -3,11 +3,15 @@
 //!
 //! Every message ends in a [`Disposition`]: done (SQS deletes it), retry (SQS delivers it again
 //! after the queue's visibility timeout), or retry after a longer wait (the class is full). An
-//! unreadable message is done: it would fail the same way forever.
+//! unreadable message is done: it would fail the same way forever. A message of a newer format
+//! version is the exception: it is retried until the queue's redrive policy moves it to the
+//! dead-letter queue, so a rollback in the middle of a deploy loses no job.
 //!
 //! Per message:
 //!
-//! - `queued`, attempt 0 (the webhook's): decided on observed state right away.
+//! - `queued`, attempt 0 (the webhook's): decided on observed state right away, unless the job
+//!   was created more than `manager.replay_check_after` ago ([`needs_job_check`]): a replayed or
+//!   long-delayed delivery is checked with GitHub first, as a re-check is.
 //! - `queued`, attempt n > 0 (a delayed re-check): GitHub is asked first; a job that started,
 //!   finished or vanished needs nothing more. One still queued is decided like a new one, so a
 //!   job whose runner another job took gets a runner of its own.
@@ -15,17 +19,20 @@
 //!   once instead of at the next tick ([`replenish_on_take`]).
 //! - `completed`: nothing.
 //!
+//! Observe → decide → launch runs under each class's lease (see [`crate`]); a class whose lease
+//! another decider holds past [`rc_aws::lock::LOCK_WAIT`] has its jobs handed back (`lock_busy`).
+//!
 //! Launched or covered, a queued job gets its next re-check, until `recheck_attempts`; after
 //! that the tick's rescue scan is the safety net.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::stream::{self, StreamExt};
 use std::time::Duration;
 
-use rc_aws::{AwsError, ClusterObserver, JobQueue, QueueMessage, TaskLauncher};
+use rc_aws::{AwsError, ClusterObserver, JobQueue, Lease, QueueMessage, TaskLauncher};
 use rc_config::{Config, ManagerSettings, RunnerClass};
-use rc_core::message::{JobMessage, JobRef, JobStatus};
+use rc_core::message::{needs_job_check, JobMessage, JobRef, JobStatus};
 use rc_core::observed::{ObservedRunner, ObservedTask, Origin};
 use rc_core::scale_up::{plan_scale_up, ClassState, JobDecision, JobId, QueuedJob};
 use rc_core::warm::{replenish_on_take, warm_target, PoolObservation};
@@ -49,6 +56,9 @@ const AT_CAPACITY_WAIT: Duration = Duration::from_secs(60);
 /// done one after another, a batch would take seconds while the manager runs one batch at a
 /// time. Ten stays well inside GitHub's limit on concurrent requests and ECS's RunTask burst.
 const CONCURRENT_CALLS: usize = 10;
+
+/// The reason of jobs handed back because another decider held their class's lease.
+const LOCK_BUSY: &str = "lock_busy";
 
 /// The `Class` dimension of decisions about messages that name no class.
 const NO_CLASS: &str = "none";
@@ -100,6 +110,8 @@ struct JobOutcome {
 enum Skip {
     /// The message is not a job message this build reads.
     Malformed,
+    /// The message has a format version newer than this build's.
+    NewerVersion,
     /// The class was removed from the config since the webhook routed the job.
     UnknownClass,
     /// A re-check found the job running, finished, or not waiting for a runner.
@@ -112,6 +124,7 @@ impl Skip {
     fn reason(self) -> &'static str {
         match self {
             Skip::Malformed => "malformed",
+            Skip::NewerVersion => "newer_version",
             Skip::UnknownClass => "unknown_class",
             Skip::NoLongerQueued => "no_longer_queued",
             Skip::JobGone => "job_gone",
@@ -157,6 +170,14 @@ where
         for (index, message) in messages.iter().enumerate() {
             let parsed = match JobMessage::from_json(&message.body) {
                 Ok(parsed) => parsed,
+                Err(err) if err.is_from_newer_build() => {
+                    tracing::warn!(message_id = %message.id, error = %err, reason = Skip::NewerVersion.reason(), "leaving message for a newer build or the DLQ");
+                    batch
+                        .metrics
+                        .decision(NO_CLASS, Skip::NewerVersion.reason());
+                    batch.dispositions[index] = Disposition::Retry;
+                    continue;
+                }
                 Err(err) => {
                     tracing::warn!(message_id = %message.id, error = %err, reason = Skip::Malformed.reason(), "dropping message");
                     batch.metrics.decision(NO_CLASS, Skip::Malformed.reason());
@@ -172,7 +193,9 @@ where
                 continue;
             };
             match parsed {
-                JobMessage::Queued { job, attempt } if attempt > 0 => {
+                JobMessage::Queued { job, attempt }
+                    if needs_job_check(now, job.created_at, attempt, &config.manager) =>
+                {
                     batch.metrics.recheck(&class.name);
                     rechecks.push((
                         class,
@@ -236,6 +259,9 @@ where
         for jobs in waiting.values_mut() {
             jobs.sort_by_key(|w| w.message);
         }
+        let leases = self
+            .lease_classes(&mut waiting, &mut taken, &mut batch)
+            .await;
         if !waiting.is_empty() || !taken.is_empty() {
             match self.observe().await {
                 Ok(observed) => {
@@ -257,8 +283,53 @@ where
                 }
             }
         }
+        for lease in leases {
+            if let Err(err) = self.locks.release(lease).await {
+                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
+            }
+        }
         batch.metrics.emit();
         batch.dispositions
+    }
+
+    /// Takes the lease of every class the batch may launch for, in name order (two batches
+    /// never wait on each other crosswise). A class whose lease stays held, or cannot be read,
+    /// is dropped from the batch: its jobs go back to SQS (`lock_busy`), its warm top-up is
+    /// left to the tick.
+    async fn lease_classes<'c>(
+        &self,
+        waiting: &mut BTreeMap<&'c str, Vec<Waiting>>,
+        taken: &mut Vec<&'c RunnerClass>,
+        batch: &mut Batch<'_>,
+    ) -> Vec<Lease> {
+        let classes: BTreeSet<&str> = waiting
+            .keys()
+            .copied()
+            .chain(taken.iter().map(|c| c.name.as_str()))
+            .collect();
+        let mut leases = Vec::with_capacity(classes.len());
+        for class in classes {
+            match self.locks.acquire(class).await {
+                Ok(Some(lease)) => {
+                    leases.push(lease);
+                    continue;
+                }
+                Ok(None) => tracing::info!(
+                    class,
+                    reason = LOCK_BUSY,
+                    "class lease held elsewhere; handing its jobs back"
+                ),
+                Err(err) => {
+                    tracing::warn!(class, error = %err, "cannot take the class lease; handing its jobs back")
+                }
+            }
+            for job in waiting.remove(class).into_iter().flatten() {
+                batch.metrics.decision(class, LOCK_BUSY);
+                batch.dispositions[job.message] = Disposition::Retry;
+            }
+            taken.retain(|c| c.name != class);
+        }
+        leases
     }
 
     /// A re-check's job state, with what it is about.
@@ -285,7 +356,10 @@ where
     /// task started in between shows as booting, its runner not yet listed.
     async fn observe(&self) -> Result<Observed, ObserveError> {
         let runners = self.github.list_runners().await?;
-        let tasks = self.observer.live_tasks().await?;
+        let mut tasks = self.observer.live_tasks().await?;
+        // Another deployment's tasks count towards its limits, not ours (even in a class of the
+        // same name).
+        tasks.retain(|t| t.is_owned_by(&self.controller));
         Ok(Observed { runners, tasks })
     }
 

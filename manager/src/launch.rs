@@ -11,7 +11,7 @@ use rc_aws::retry::Backoff;
 use rc_aws::{AwsError, LaunchError, RunTaskRequest, TaskLauncher};
 use rc_config::{Config, RunnerClass};
 use rc_core::message::JobRef;
-use rc_core::observed::{tags, Origin};
+use rc_core::observed::{controller_label, tags, Origin};
 use rc_core::Timestamp;
 use rc_github::api::{GithubApi, GithubError, JitRequest};
 
@@ -129,9 +129,11 @@ where
                 warm_runner_name(prefix, &class.name, decided_at, index)
             }
         };
+        let mut labels = class.labels.clone();
+        labels.push(controller_label(&self.controller));
         let request = JitRequest {
             name: runner.clone(),
-            labels: class.labels.clone(),
+            labels,
             runner_group: config.github.runner_group.clone(),
         };
         let jit = match self.github.generate_jit_config(&request).await {
@@ -154,7 +156,7 @@ where
             self.undo(&runner, jit.runner_id, &parameter).await;
             return Err(LaunchFailure::Parameter { runner, source });
         }
-        let request = run_task_request(class, purpose, &runner, &parameter);
+        let request = run_task_request(class, purpose, &runner, &parameter, &self.controller);
         match self.run_task_with_retry(&request).await {
             Ok(task_arn) => Ok(Launched {
                 runner_name: runner,
@@ -200,8 +202,10 @@ fn run_task_request(
     purpose: Purpose<'_>,
     runner: &str,
     parameter: &str,
+    controller: &str,
 ) -> RunTaskRequest {
     let mut task_tags = vec![
+        (tags::CONTROLLER.to_owned(), controller.to_owned()),
         (tags::CLASS.to_owned(), class.name.clone()),
         (tags::RUNNER.to_owned(), runner.to_owned()),
     ];

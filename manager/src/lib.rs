@@ -7,6 +7,10 @@
 //! and starts the class's task with a client token. Each handled job gets a delayed re-check,
 //! which launches again if the job still waits (another job took its runner).
 //!
+//! `max_runners` holds across concurrent deciders because each class's observe → decide →
+//! launch runs under that class's lease ([`rc_aws::lock`]): in DynamoDB when `RC_LOCK_TABLE` is
+//! set (Lambda), else in process (`serve`, where the queue loop and the tick share a manager).
+//!
 //! The same [`Manager`] runs in the Lambda (`main.rs`, one SQS batch per invocation) and in
 //! `runner-controller serve` ([`run_queue_loop`], an SQS long-poll loop).
 //!
@@ -29,7 +33,7 @@ pub mod tick;
 pub mod wiring;
 
 use rc_aws::ssm::Parameters;
-use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
+use rc_aws::{ClassLocks, EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
 
 pub use batch::Disposition;
 pub use launch::{LaunchFailure, Launched, Purpose};
@@ -37,6 +41,10 @@ pub use queue::run_queue_loop;
 pub use rc_aws::QueueMessage;
 pub use tick::{run_tick_loop, TickReport};
 pub use wiring::{ManagerEnv, WiringError};
+
+/// The controller identity when `RC_CONTROLLER_ID` is unset; terraform sets the deployment's
+/// name, so two deployments sharing a cluster or a GitHub scope never touch each other's runners.
+pub const DEFAULT_CONTROLLER_ID: &str = "runner-controller";
 
 /// Everything the manager talks to, built once per process (a Lambda cold start, or `serve`).
 ///
@@ -49,6 +57,14 @@ pub struct Manager<G, L = EcsTaskLauncher, O = EcsClusterObserver, Q = SqsJobQue
     queue: Q,
     parameters: Parameters,
     ssm_prefix: String,
+    /// Per-class leases held around observe → decide → launch (batches and the tick's pools).
+    locks: ClassLocks,
+    /// Our controller identity (`RC_CONTROLLER_ID`): tagged on every task we start, labelled on
+    /// every runner we register; tasks and runners of other identities are never touched.
+    controller: String,
+    /// Whether the tick's redelivery sweep has deliveries to read (see
+    /// [`Manager::without_redelivery_sweep`]).
+    redelivery_sweep: bool,
 }
 
 impl<G, L, O, Q> Manager<G, L, O, Q> {
@@ -70,7 +86,34 @@ impl<G, L, O, Q> Manager<G, L, O, Q> {
             queue,
             parameters,
             ssm_prefix: ssm_prefix.into(),
+            locks: ClassLocks::in_process(),
+            controller: DEFAULT_CONTROLLER_ID.to_owned(),
+            redelivery_sweep: true,
         }
+    }
+
+    /// Acts as controller `id` instead of [`DEFAULT_CONTROLLER_ID`].
+    #[must_use]
+    pub fn with_controller_id(mut self, id: impl Into<String>) -> Self {
+        self.controller = id.into();
+        self
+    }
+
+    /// Takes class leases from `locks` instead of from this manager alone: a DynamoDB table
+    /// shared by every invocation. Without it, only the users of this one manager exclude
+    /// each other (`serve`'s queue loop and tick).
+    #[must_use]
+    pub fn with_class_locks(mut self, locks: ClassLocks) -> Self {
+        self.locks = locks;
+        self
+    }
+
+    /// Turns the tick's redelivery sweep off: token credentials without `RC_GITHUB_HOOK_ID`
+    /// name no webhook whose deliveries could be read. The rescue scan still runs.
+    #[must_use]
+    pub fn without_redelivery_sweep(mut self) -> Self {
+        self.redelivery_sweep = false;
+        self
     }
 
     /// The GitHub client.

@@ -12,7 +12,8 @@
 //!    the time they are read, so its fresh registration is not taken for a ghost). Every later
 //!    decision of the pass uses this one observation; if any list fails, the pool and reaper
 //!    steps are skipped, because a partial list makes live runners look like ghosts.
-//! 2. **Warm pools**, class by class: the target ([`rc_core::warm::warm_target`]), top-up
+//! 2. **Warm pools**, class by class, each under its class's lease (taken before step 1, so
+//!    no batch launches for the class between the observation and the top-up): the target ([`rc_core::warm::warm_target`]), top-up
 //!    launches (origin `warm`) first, because they shorten the next jobs' pickup, then trims of
 //!    warm runners idle past `idle_timeout` above the target.
 //! 3. **Reaper** ([`rc_core::reaper::plan_reap`]): stuck tasks, ghost registrations, stale
@@ -33,11 +34,12 @@ mod reap;
 mod recovery;
 mod report;
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::Duration;
 
 use rc_aws::config_source::{LastKnownGood, CONFIG_MAX_AGE};
-use rc_aws::{AwsError, ClusterObserver, JobQueue, TaskLauncher};
+use rc_aws::{AwsError, ClusterObserver, JobQueue, Lease, TaskLauncher};
 use rc_config::Config;
 use rc_core::observed::{ObservedRunner, ObservedTask};
 use rc_core::reaper::JitParameter;
@@ -82,9 +84,12 @@ where
     pub async fn tick(&self, config: &Config, now: Timestamp, dry_run: bool) -> TickReport {
         let budget_per_tick = config.manager.github_api_budget_per_tick;
         let mut report = TickReport::new(now, dry_run, budget_per_tick);
+        // Leases first, then the observation they protect: a batch that launched just before
+        // shows its tasks, and none launches for these classes until the pools are tended.
+        let (leases, busy) = self.lease_pools(config, &mut report).await;
         match self.observe_for_tick().await {
             Ok(observed) => {
-                for class in &config.classes {
+                for class in config.classes.iter().filter(|c| !busy.contains(&c.name)) {
                     self.tend_pool(config, class, now, &observed, &mut report)
                         .await;
                 }
@@ -99,6 +104,11 @@ where
                 &(),
             ),
         }
+        for lease in leases {
+            if let Err(err) = self.locks.release(lease).await {
+                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
+            }
+        }
         let mut budget = ApiBudget::new(budget_per_tick);
         self.sweep_deliveries(config, now, &mut budget, &mut report)
             .await;
@@ -108,6 +118,35 @@ where
         report
     }
 
+    /// The lease of every class, in name order, and the classes whose lease stayed held: those
+    /// are reported and their pools left to the next tick. A dry run launches nothing and
+    /// takes no lease.
+    async fn lease_pools(
+        &self,
+        config: &Config,
+        report: &mut TickReport,
+    ) -> (Vec<Lease>, BTreeSet<String>) {
+        let (mut leases, mut busy) = (Vec::new(), BTreeSet::new());
+        if report.dry_run {
+            return (leases, busy);
+        }
+        let names: BTreeSet<&str> = config.classes.iter().map(|c| c.name.as_str()).collect();
+        for class in names {
+            let outcome = match self.locks.acquire(class).await {
+                Ok(Some(lease)) => {
+                    leases.push(lease);
+                    continue;
+                }
+                Ok(None) => Outcome::Nothing,
+                Err(err) => Outcome::Failed(err.to_string()),
+            };
+            let reason = "leave the pool to the next tick: another decider holds the class's lease";
+            report.push(Step::Pool, Some(class), reason.to_owned(), outcome, &());
+            busy.insert(class.to_owned());
+        }
+        (leases, busy)
+    }
+
     async fn observe_for_tick(&self) -> Result<Observed, ObserveError> {
         let runners = self.github.list_runners().await?;
         let parameters = self
@@ -115,11 +154,13 @@ where
             .list_jit_parameters(&self.ssm_prefix)
             .await
             .map_err(ObserveError::Parameters)?;
-        let tasks = self
+        let mut tasks = self
             .observer
             .live_tasks()
             .await
             .map_err(ObserveError::Tasks)?;
+        // Pools and the reaper see only our controller's tasks (see `batch`).
+        tasks.retain(|t| t.is_owned_by(&self.controller));
         Ok(Observed {
             runners,
             parameters,

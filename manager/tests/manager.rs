@@ -1,6 +1,7 @@
 //! The manager against moto and the fake GitHub: what it starts, what it stores, what it cleans
 //! up, and which messages it hands back.
 
+#[allow(dead_code)] // shared with the other test binaries; each uses part of it
 mod support;
 
 use std::time::Duration;
@@ -79,6 +80,7 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
         (tags::RUNNER, runner_name),
         (tags::ORIGIN, "job"),
         (tags::ATTEMPT, "0"),
+        (tags::CONTROLLER, "runner-controller"),
     ] {
         assert_eq!(tag(task, key), Some(value), "tag {key}");
     }
@@ -117,7 +119,11 @@ async fn queued_job_starts_one_task_with_its_jit_config_only_in_ssm() {
         .github
         .runner(runner_name)
         .expect("the runner is registered");
-    assert_eq!(registered.labels, LABELS);
+    assert_eq!(
+        registered.labels,
+        [&LABELS[..], &["rc-controller-runner-controller"]].concat(),
+        "the class's labels and our controller's"
+    );
     let secret = registered
         .encoded_jit_config
         .expect("registered through generate-jitconfig");
@@ -248,6 +254,72 @@ async fn a_recheck_of_a_job_whose_runner_boots_starts_nothing() {
     report("re-check covered by its booting task", &h, github_from);
     assert_eq!(h.aws_calls.count("ecs:RunTask"), 0);
     assert_eq!(h.aws_calls.count("sqs:SendMessage"), 1, "the next re-check");
+    assert_eq!(h.live_tasks().await.len(), 1);
+}
+
+/// The webhook's message (attempt 0) for `job_id`, created `age` before [`NOW`].
+fn delivered_after(job_id: u64, age: chrono::Duration) -> rc_manager::QueueMessage {
+    let mut job = job(job_id);
+    job.created_at = NOW.to_datetime() - age;
+    support::message(
+        &format!("replay-{job_id}"),
+        rc_core::message::JobMessage::Queued { job, attempt: 0 }.to_json(),
+    )
+}
+
+#[tokio::test]
+async fn an_old_delivery_for_a_finished_job_starts_nothing() {
+    let h = Harness::start("replay-done", Setup::default()).await;
+    h.github.add_job(REPO, 13, 1, &LABELS);
+    h.github
+        .set_job_status(13, rc_testkit::github::JobStatus::Completed);
+
+    let dispositions = h
+        .handle(&[delivered_after(13, chrono::Duration::hours(2))])
+        .await;
+
+    assert_eq!(dispositions, [Disposition::Done]);
+    assert_eq!(
+        h.github.count_calls("GET /repos/acme/app/actions/jobs/13"),
+        1
+    );
+    assert_eq!(
+        h.github
+            .count_calls("POST /orgs/acme/actions/runners/generate-jitconfig"),
+        0
+    );
+    assert_eq!(h.aws_calls.count("ecs:RunTask"), 0);
+    assert_eq!(h.delayed_messages().await, 0, "nothing to re-check");
+}
+
+#[tokio::test]
+async fn an_old_delivery_for_a_job_still_queued_starts_one_task() {
+    let h = Harness::start("replay-queued", Setup::default()).await;
+    h.github.add_job(REPO, 14, 1, &LABELS);
+
+    let dispositions = h
+        .handle(&[delivered_after(14, chrono::Duration::hours(2))])
+        .await;
+
+    assert_eq!(dispositions, [Disposition::Done]);
+    assert_eq!(
+        h.github.count_calls("GET /repos/acme/app/actions/jobs/14"),
+        1
+    );
+    assert_eq!(h.live_tasks().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_fresh_delivery_makes_no_job_api_call() {
+    let h = Harness::start("replay-fresh", Setup::default()).await;
+    h.github.add_job(REPO, 15, 1, &LABELS);
+
+    let dispositions = h
+        .handle(&[delivered_after(15, chrono::Duration::minutes(59))])
+        .await;
+
+    assert_eq!(dispositions, [Disposition::Done]);
+    assert_eq!(h.github.count_calls("GET /repos/acme/app/actions/jobs"), 0);
     assert_eq!(h.live_tasks().await.len(), 1);
 }
 
@@ -422,20 +494,32 @@ async fn a_full_class_launches_nothing_and_hands_the_message_back_later() {
 }
 
 #[tokio::test]
-async fn unreadable_messages_are_acknowledged() {
+async fn unreadable_messages_are_acknowledged_but_newer_versions_are_kept() {
     let h = Harness::start("malformed", Setup::default()).await;
-    let unknown_version = queued(61, 0).body.replace("\"v\":1", "\"v\":99");
+    let newer_version = queued(61, 0).body.replace("\"v\":1", "\"v\":99");
+    let older_version = queued(62, 0).body.replace("\"v\":1", "\"v\":0");
     let event: SqsEvent = serde_json::from_value(json!({ "Records": [
         { "messageId": "garbage", "receiptHandle": "r1", "body": "not json" },
-        { "messageId": "future", "receiptHandle": "r2", "body": unknown_version },
+        { "messageId": "future", "receiptHandle": "r2", "body": newer_version },
+        { "messageId": "past", "receiptHandle": "r3", "body": older_version },
     ]}))
     .expect("an SQS event");
 
     let response = handle_event(&h.manager, &h.config, NOW, event).await;
 
-    assert!(response.batch_item_failures.is_empty());
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["future"],
+        "only the newer version goes back to SQS (and on to the DLQ)"
+    );
     assert!(h.github.calls().is_empty());
-    assert!(h.aws_calls.counts().is_empty());
+    assert_eq!(h.aws_calls.count("ecs:RunTask"), 0);
+    assert_eq!(h.aws_calls.count("sqs:DeleteMessage"), 0);
 }
 
 #[tokio::test]
@@ -469,6 +553,9 @@ async fn the_queue_loop_turns_a_message_into_one_task_and_deletes_it() {
         rc_aws::config_source::LastKnownGood::load(rc_aws::config_source::ConfigSource::File(path))
             .await
             .expect("the test config loads");
+    // The loop reads the wall clock, to which the job (dated at `NOW`) may be old enough for a
+    // replay check: GitHub knows it as queued.
+    h.github.add_job(REPO, 81, 1, &LABELS);
     let body = rc_core::message::JobMessage::Queued {
         job: job(81),
         attempt: 0,

@@ -273,12 +273,33 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
     let stuck = launch_for(&h, 41).await; // its runner never comes online
     let idle = launch_for(&h, 42).await;
     h.github.set_runner_online(&idle.runner_name, true);
-    h.github.add_runner("rc-ghost", &LABELS);
+    h.github.add_runner(
+        "rc-ghost",
+        &[&LABELS[..], &["rc-controller-runner-controller"]].concat(),
+    );
     h.github.add_runner("their-runner", &LABELS);
-    // A launch that died before RunTask, and another deployment's parameter (its own path).
+    // Another deployment with our prefix in the same cluster and org (its own SSM path): its
+    // stuck-looking task, its ghost and its parameters are its own business.
+    let other_prefix = format!("{}-other", h.ssm_prefix);
+    let other = h.another_manager(&other_prefix).with_controller_id("other");
+    let class = h.config.class("large").expect("the test class");
+    let other_job = job(43);
+    let purpose = Purpose::Job {
+        job: &other_job,
+        attempt: 0,
+    };
+    let theirs = other
+        .launch(&h.config, class, purpose)
+        .await
+        .expect("launch");
+    h.github.add_runner(
+        "rc-other-ghost",
+        &[&LABELS[..], &["rc-controller-other"]].concat(),
+    );
+    // A launch of ours that died before RunTask, and a leftover of the other deployment.
     let stale = format!("{}/0123456789abcdef0123456789abcdef", h.ssm_prefix);
-    let theirs = format!("{}-other/0123456789abcdef0123456789abcdef", h.ssm_prefix);
-    for name in [&stale, &theirs] {
+    let their_parameter = format!("{other_prefix}/0123456789abcdef0123456789abcdef");
+    for name in [&stale, &their_parameter] {
         h.ssm
             .put_parameter()
             .name(name)
@@ -349,25 +370,39 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
             ("stop_task", 1)
         ])
     );
-    assert!(h.live_tasks().await.is_empty());
-    let runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
-    assert_eq!(runners, [stuck.runner_name.clone(), "their-runner".into()]);
-    // The stale one went, and the idle runner's with its task; the stuck task's stays while
-    // its task lives.
+    let live = h.live_tasks().await;
+    let live: Vec<&str> = live.iter().filter_map(|t| t.task_arn()).collect();
+    assert_eq!(
+        live,
+        [theirs.task_arn.as_str()],
+        "only the other deployment's task lives"
+    );
+    let mut runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
+    runners.sort();
+    assert_eq!(
+        runners,
+        [
+            theirs.runner_name.clone(),
+            "rc-other-ghost".into(),
+            "their-runner".into()
+        ],
+        "the stuck task's registration went before its task"
+    );
+    // The stale one went, and the idle runner's with its task; the stuck task's outlives its
+    // task by one tick.
     assert_eq!(h.parameters().await, [stuck_parameter]);
 
-    // The stuck task's registration and parameter are now left over too.
+    // The stuck task's parameter is now left over too.
     let next = tick(&h, now).await;
     assert_eq!(
         next.counts.reaped,
-        BTreeMap::from([("delete_parameter", 1), ("delete_runner", 1)])
+        BTreeMap::from([("delete_parameter", 1)])
     );
-    let runners: Vec<String> = h.github.runners().into_iter().map(|r| r.name).collect();
-    assert_eq!(runners, ["their-runner"]);
+    assert_eq!(h.live_tasks().await.len(), 1);
     assert!(h.parameters().await.is_empty());
     h.ssm
         .get_parameter()
-        .name(&theirs)
+        .name(&their_parameter)
         .send()
         .await
         .expect("another deployment's parameter is left alone");

@@ -91,6 +91,14 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
         .queue_url
         .expect("url");
     let github = FakeGithub::start();
+    // The fixture's job dates from 2021, past `replay_check_after`: the manager asks GitHub,
+    // which knows it as queued.
+    github.add_job(
+        "Codertocat/Hello-World",
+        4242,
+        2202229078,
+        &["self-hosted", "linux", "large"],
+    );
     let dir = tempfile::tempdir().expect("temp dir");
     let config_path = dir.path().join("config.yaml");
     std::fs::write(&config_path, config_yaml(&github.url())).expect("write config");

@@ -1,6 +1,7 @@
 //! `tick --dry-run` on the example DeNA config against moto and the fake GitHub: at 10:00 on a
 //! Tokyo weekday it prints the 13 warm starts and the redelivery it would make, one line each,
-//! and changes nothing; `--json` prints the same report as one object.
+//! and changes nothing; `--json` prints the same report as one object. In token mode without a
+//! hook id the redelivery sweep is off, said once, and the tick still succeeds.
 
 use std::process::Output;
 
@@ -65,6 +66,10 @@ async fn world(name: &str) -> World {
 }
 
 fn tick(world: &World, extra: &[&str]) -> Output {
+    tick_with_hook(world, Some(HOOK_ID), extra)
+}
+
+fn tick_with_hook(world: &World, hook_id: Option<&str>, extra: &[&str]) -> Output {
     let mut cmd = command(&world.moto);
     cmd.args([
         "tick",
@@ -79,8 +84,11 @@ fn tick(world: &World, extra: &[&str]) -> Output {
     .env("RC_JOBS_QUEUE_URL", &world.queue_url)
     .env("RC_SSM_PREFIX", "/rc-tick/jit")
     .env("RC_GITHUB_TOKEN", "ghs_test")
-    .env("RC_GITHUB_HOOK_ID", HOOK_ID)
+    .env_remove("RC_GITHUB_HOOK_ID")
     .env_remove("RC_GITHUB_APP_ID");
+    if let Some(hook_id) = hook_id {
+        cmd.env("RC_GITHUB_HOOK_ID", hook_id);
+    }
     let output = cmd.output().expect("run runner-controller tick");
     assert!(
         output.status.success(),
@@ -156,5 +164,27 @@ async fn tick_json_is_one_object_with_every_decision() {
         .sum();
     assert_eq!(planned_starts, 13);
     assert_eq!(report["counts"]["warm_started"], serde_json::json!({}));
+    nothing_changed(&world);
+}
+
+#[tokio::test]
+async fn token_mode_without_a_hook_id_skips_the_sweep_and_succeeds() {
+    let world = world("tick-no-hook").await;
+
+    let output = tick_with_hook(&world, None, &[]);
+
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8 output");
+    let skips: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("redelivery sweep: it is off"))
+        .collect();
+    assert_eq!(skips.len(), 1, "{stdout}");
+    let stderr = String::from_utf8(output.stderr).expect("UTF-8 logs");
+    assert_eq!(
+        stderr.matches("the redelivery sweep is off").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(world.github.count_calls("GET /app/hook/deliveries"), 0);
     nothing_changed(&world);
 }

@@ -2,10 +2,12 @@
 //! the core's order, and the busy-safe stop that the pool's trims share.
 //!
 //! The adapters add no reach of their own: every task ARN, runner id and parameter name comes
-//! from the core's actions, which only name what carries our tags and runner-name prefix.
+//! from the core's actions, which only name what carries our tags and runner-name prefix (and,
+//! for ghost registrations, our controller label).
 
 use rc_aws::{ClusterObserver, JobQueue, TaskLauncher};
 use rc_config::Config;
+use rc_core::observed::controller_label;
 use rc_core::reaper::{plan_reap, ClassPolicy, ReapAction, ReapInput};
 use rc_core::warm::IdleRunner;
 use rc_core::Timestamp;
@@ -41,12 +43,14 @@ where
             .iter()
             .map(|class| ClassPolicy::at(class, now))
             .collect();
+        let label = controller_label(&self.controller);
         let actions = plan_reap(&ReapInput {
             now,
             tasks: &observed.tasks,
             runners: &observed.runners,
             parameters: &observed.parameters,
             runner_name_prefix: &config.github.runner_name_prefix,
+            controller_label: &label,
             boot_timeout: config.manager.boot_timeout,
             classes: &classes,
         });
@@ -71,7 +75,24 @@ where
 
     async fn execute_reap(&self, action: &ReapAction, observed: &Observed) -> Outcome {
         match action {
-            ReapAction::StopTask { task_arn, .. } => {
+            ReapAction::StopTask {
+                task_arn,
+                runner_id,
+                ..
+            } => {
+                // The registration goes first: a runner that came online since the observation
+                // could otherwise lose its task mid-job.
+                if let Some(runner_id) = runner_id {
+                    match self.github.delete_runner(*runner_id).await {
+                        Ok(()) | Err(GithubError::NotFound(_)) => {}
+                        Err(GithubError::RunnerBusy(_)) => {
+                            return Outcome::LeftAlone(
+                                "GitHub says its runner is running a job".to_owned(),
+                            )
+                        }
+                        Err(err) => return Outcome::Failed(err.to_string()),
+                    }
+                }
                 match self.launcher.stop_task(task_arn, STUCK_REASON).await {
                     Ok(()) => Outcome::Done("task stopped".to_owned()),
                     Err(err) => Outcome::Failed(err.to_string()),

@@ -64,6 +64,11 @@ where
         report: &mut TickReport,
     ) {
         let settings = &config.manager;
+        if !self.redelivery_sweep {
+            let why = "skip the redelivery sweep: it is off (token credentials without RC_GITHUB_HOOK_ID)";
+            report.push(Step::Redeliver, None, why.to_owned(), Outcome::Nothing, &());
+            return;
+        }
         let pages = DELIVERY_PAGES_PER_TICK.min(budget.remaining());
         if settings.max_redeliveries_per_tick == 0 || pages == 0 {
             let why =

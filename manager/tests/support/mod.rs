@@ -165,6 +165,23 @@ impl Harness {
         }
     }
 
+    /// Another manager over the same cluster, queue and fake GitHub, with JIT parameters under
+    /// `ssm_prefix`, as a second Lambda invocation (or deployment) would be: its own clients,
+    /// nothing shared in process.
+    pub fn another_manager(&self, ssm_prefix: &str) -> Manager<GithubClient> {
+        let client = GithubClient::new(&self.config.github, Credentials::Token("ghs_test".into()))
+            .expect("a GitHub client")
+            .with_hook_id(HOOK_ID);
+        Manager::new(
+            client,
+            EcsTaskLauncher::new(self.ecs.clone(), &self.cluster),
+            EcsClusterObserver::new(self.ecs.clone(), &self.cluster),
+            SqsJobQueue::new(self.sqs.clone(), &self.queue_url),
+            Parameters::new(self.ssm.clone()),
+            ssm_prefix,
+        )
+    }
+
     /// Handles one batch at [`NOW`].
     pub async fn handle(&self, messages: &[QueueMessage]) -> Vec<rc_manager::Disposition> {
         self.manager.handle_batch(&self.config, NOW, messages).await

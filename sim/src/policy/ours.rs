@@ -366,6 +366,8 @@ impl Ours {
                 runners: &runners,
                 parameters: &parameters,
                 runner_name_prefix: &config.github.runner_name_prefix,
+                // Simulated runners are online while their task lives: never ghosts.
+                controller_label: "",
                 boot_timeout: config.manager.boot_timeout,
                 classes: &classes,
             };

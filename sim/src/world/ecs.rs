@@ -353,6 +353,9 @@ impl<M> World<'_, M> {
             size: class.size,
             capacity_provider: Some(self.providers[class.provider].name.clone()),
             created_at: t.created_at,
+            // Every simulated task is ours; boots are timed from creation, as before.
+            boot_started_at: None,
+            controller: None,
             class: Some(class.name.clone()),
             job_id: t.job,
             runner_name: Some(t.runner_name.clone()),

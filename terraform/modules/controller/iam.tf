@@ -138,6 +138,12 @@ locals {
           Action   = "ssm:GetParameter"
           Resource = local.parameter_arn[local.github_app_key_parameter_name]
         },
+        {
+          Sid      = "HoldClassLeases"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+          Resource = aws_dynamodb_table.class_locks.arn
+        },
         local.appconfig_read,
       ],
       local.task_observation,

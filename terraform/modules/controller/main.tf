@@ -67,6 +67,13 @@ locals {
         RC_SSM_PUT_RATE         = tostring(local.ssm_put_rate)
         RC_GITHUB_APP_ID        = var.github_app_id
         RC_GITHUB_APP_KEY_PARAM = local.github_app_key_parameter_name
+        RC_LOCK_TABLE           = aws_dynamodb_table.class_locks.name
+        # Tags our tasks and labels our runners, so another deployment sharing the cluster or
+        # the GitHub scope never reaps them.
+        RC_CONTROLLER_ID = var.name
+        # A lease must outlive the invocation holding it; twice the timeout leaves room for a
+        # slow release, and bounds how long a crashed holder blocks its class.
+        RC_LOCK_TTL_SECONDS = tostring(2 * var.manager_timeout)
       },
       # The optional settings stay out of the environment when unset.
       { for key, value in {
@@ -90,6 +97,28 @@ locals {
     webhook            = -1
     manager            = var.manager_reserved_concurrency
     cluster-autoscaler = var.cluster_autoscaler_reserved_concurrency
+  }
+}
+
+# --- Class leases ---------------------------------------------------------------------------------
+
+# One item per runner class while a manager invocation observes, decides and launches for it, so
+# concurrent invocations keep max_runners (README, The manager, Deployment notes). Items carry
+# their expiry in `expires_at`, which DynamoDB's TTL also sweeps.
+resource "aws_dynamodb_table" "class_locks" {
+  name         = "${var.name}-class-locks"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "pk"
+  tags         = var.tags
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 }
 

@@ -194,13 +194,13 @@ variable "cluster_autoscaler_memory_size" {
 }
 
 variable "manager_reserved_concurrency" {
-  description = "Reserved concurrency of the manager: 1 serialises its batches and ticks, so a class never exceeds max_runners (two concurrent batches could both see room for the last runner); -1 leaves it unreserved and accepts an overshoot of up to one batch per extra concurrent invocation."
+  description = "Reserved concurrency of the manager; -1 (default) leaves it unreserved. max_runners holds without it (per-class leases in DynamoDB); a small reservation throttles the SQS poller, which then backs off and delays jobs (README, The manager, Deployment notes)."
   type        = number
-  default     = 1
+  default     = -1
 
   validation {
-    condition     = var.manager_reserved_concurrency == 1 || var.manager_reserved_concurrency == -1
-    error_message = "manager_reserved_concurrency must be 1 or -1."
+    condition     = var.manager_reserved_concurrency == -1 || var.manager_reserved_concurrency >= 1
+    error_message = "manager_reserved_concurrency must be -1 or at least 1."
   }
 }
 

@@ -126,6 +126,11 @@ run "functions_use_the_custom_runtime_and_read_their_environment" {
     }
     error_message = "The manager's environment names the cluster, JIT prefix and GitHub App."
   }
+
+  assert {
+    condition     = aws_lambda_function.this["manager"].environment[0].variables.RC_LOCK_TTL_SECONDS == "180" && aws_lambda_function.this["manager"].reserved_concurrent_executions == -1
+    error_message = "The manager takes class leases that outlive an invocation, and runs unreserved."
+  }
   assert {
     condition     = !contains(keys(aws_lambda_function.this["manager"].environment[0].variables), "RC_GITHUB_INSTALLATION_ID")
     error_message = "Unset optional variables stay out of the environment."

@@ -195,7 +195,8 @@ pub struct LastKnownGood {
 }
 
 impl LastKnownGood {
-    /// Loads the first config; a controller without a valid config must not start.
+    /// Loads the first config, failing when it does not load; a process that must keep running
+    /// without one holds a [`ConfigCell`] instead.
     ///
     /// # Errors
     ///

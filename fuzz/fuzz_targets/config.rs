@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
     if let Err(problems) = rc_config::parse(text) {
-        let lines = text.lines().count().max(1) + 1;
+        // YAML breaks lines at `\n`, `\r\n` and a lone `\r`; one past the end is the end of input.
+        let lines = text.split(['\n', '\r']).count() + 1;
         for problem in &problems.0 {
             assert!(problem.line >= 1 && problem.line <= lines && problem.column >= 1);
         }

@@ -1,5 +1,10 @@
 //! `serve`: the whole controller, or the named parts, in one process, for local use and for
 //! deployments without Lambda. Each part runs the same library code as its Lambda.
+//!
+//! The HTTP server bounds what a client can hold: at most `--max-requests` requests are read or
+//! handled at once, and a body must arrive whole within `--body-timeout` (408 otherwise). A
+//! config file that is missing or invalid at start does not stop `serve`: the webhook answers
+//! 503 and the other parts wait, retrying every few seconds, until a valid one is in place.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +18,9 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use rc_aws::config_source::{ConfigSource, LastKnownGood, CONFIG_MAX_AGE};
+use rc_aws::config_source::{
+    ConfigCell, ConfigSource, LastKnownGood, CONFIG_MAX_AGE, NO_CONFIG_RETRY,
+};
 use rc_aws::ssm::Parameters;
 use rc_aws::{AsgAutoScaling, EcsClusterObserver, SqsJobQueue};
 use rc_cluster_autoscaler::Autoscaler;
@@ -32,6 +39,13 @@ pub struct ServeArgs {
     /// Comma-separated parts to run: webhook, manager, tick, autoscaler (default: all).
     #[arg(long, value_delimiter = ',')]
     only: Vec<Part>,
+    /// Most HTTP requests read or handled at once; more wait, then get 503.
+    #[arg(long, default_value_t = 64)]
+    max_requests: usize,
+    /// How long a request body may take to arrive whole before the answer is 408. GitHub
+    /// itself gives up on a delivery after 10 s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    body_timeout: Duration,
 }
 
 /// A separately runnable part of the controller.
@@ -96,7 +110,8 @@ const AUTOSCALER_EVERY: Duration = Duration::from_secs(5);
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let parts = parts_to_run(&args.only);
     tracing::info!(?parts, "serving");
-    let config = LastKnownGood::load(ConfigSource::File(args.config.clone())).await?;
+    let config = Arc::new(ConfigCell::new(ConfigSource::File(args.config.clone())));
+    config.ready().await;
     let aws = aws_config::load_from_env().await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {
@@ -115,9 +130,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                         .await?;
                 let queue =
                     SqsJobQueue::new(aws_sdk_sqs::Client::new(&aws), env("RC_JOBS_QUEUE_URL")?);
+                let installation =
+                    rc_webhook::installation_from_lookup(|name| std::env::var(name).ok())?;
                 let state = Arc::new(HttpState {
-                    webhook: Webhook::new(secrets, queue),
+                    webhook: Webhook::new(secrets, queue).with_installation(installation),
                     config: config.clone(),
+                    permits: tokio::sync::Semaphore::new(args.max_requests),
+                    body_timeout: args.body_timeout,
                 });
                 let listener = tokio::net::TcpListener::bind(args.listen)
                     .await
@@ -146,6 +165,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 });
             }
             Part::Manager => {
+                let config = wait_for_config(&config).await;
                 let manager = shared_manager(&mut manager, &aws, &config).await?;
                 let (config, stopped) = (config.clone(), stopped());
                 tasks.spawn(async move {
@@ -154,6 +174,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 });
             }
             Part::Tick => {
+                let config = wait_for_config(&config).await;
                 let manager = shared_manager(&mut manager, &aws, &config).await?;
                 let (config, stopped) = (config.clone(), stopped());
                 tasks.spawn(async move {
@@ -191,12 +212,35 @@ async fn shared_manager(
     Ok(slot.clone().expect("filled above"))
 }
 
+/// The first valid config; until there is one, the parts that need it wait (the webhook,
+/// started before them, answers 503 meanwhile).
+async fn wait_for_config(config: &ConfigCell) -> LastKnownGood {
+    loop {
+        if let Some(good) = config.ready().await {
+            return good.clone();
+        }
+        tokio::time::sleep(NO_CONFIG_RETRY).await;
+    }
+}
+
 struct HttpState {
     webhook: Webhook<SqsJobQueue>,
-    config: LastKnownGood,
+    config: Arc<ConfigCell>,
+    /// One permit per request being read or handled.
+    permits: tokio::sync::Semaphore,
+    body_timeout: Duration,
 }
 
 async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> Response {
+    // Waiting for a permit counts against the body's time: a client is never held longer.
+    let deadline = tokio::time::Instant::now() + state.body_timeout;
+    let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, state.permits.acquire()).await else {
+        return (
+            http::StatusCode::SERVICE_UNAVAILABLE,
+            "too many requests in flight",
+        )
+            .into_response();
+    };
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers
@@ -206,10 +250,18 @@ async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> R
         return to_response(Reply::too_large());
     }
     // Bodies without a Content-Length are read only up to the limit, never whole.
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<LengthLimitError>() => return to_response(Reply::too_large()),
-        Err(e) => {
+    let read = tokio::time::timeout_at(deadline, Limited::new(body, MAX_BODY_BYTES).collect());
+    let body = match read.await {
+        Err(_) => {
+            return (
+                http::StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time",
+            )
+                .into_response()
+        }
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<LengthLimitError>() => return to_response(Reply::too_large()),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "reading request body");
             return (http::StatusCode::BAD_REQUEST, "unreadable body").into_response();
         }
@@ -218,7 +270,7 @@ async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> R
     let reply = state
         .webhook
         .serve_http(
-            &config,
+            config.as_deref(),
             &parts.method,
             parts.uri.path(),
             &parts.headers,

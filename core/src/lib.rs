@@ -10,6 +10,8 @@
 //! - [`time`]: the UTC [`Timestamp`] newtype every decision takes.
 //! - [`routing`]: job labels → runner class.
 //! - [`diff`]: what changes between two configs, routing included.
+//! - [`scope`]: whether a delivery comes from the configured enterprise, organization or repository.
+//! - [`bounded`]: outside text shortened before it is echoed into reasons and logs.
 //! - [`message`]: the versioned queue messages shared by the webhook and the manager.
 //! - [`scale_up`]: how many runners to start for queued jobs.
 //! - [`warm`]: warm-pool targets from schedules, top-up and trim.
@@ -19,6 +21,7 @@
 //! - [`packing`]: PROVISIONING tasks → how far each Auto Scaling Group's desired capacity rises.
 #![warn(missing_docs)]
 
+pub mod bounded;
 pub mod diff;
 pub mod message;
 pub mod observed;
@@ -27,6 +30,7 @@ pub mod reaper;
 pub mod recovery;
 pub mod routing;
 pub mod scale_up;
+pub mod scope;
 pub mod time;
 pub mod warm;
 

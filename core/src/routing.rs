@@ -3,13 +3,25 @@
 //! The rule: a job routes to the first class, in file order, whose labels contain every label of
 //! the job, compared case-insensitively. A job whose labels do not include `self-hosted` never
 //! routes: GitHub would send it to its hosted runners, and starting one of ours would only leave
-//! an idle runner behind.
+//! an idle runner behind. Nor does a label set no runner could carry: more than
+//! [`MAX_JOB_LABELS`] labels or one longer than [`MAX_LABEL_CHARS`]; reasons echo labels only
+//! through [`crate::bounded`], so they stay short whatever a payload holds.
 
 use serde::Serialize;
 
+use crate::bounded::{abbreviate, abbreviate_list, ECHO_CHARS};
 use crate::{Config, RunnerClass};
 
 pub use rc_config::SELF_HOSTED_LABEL as SELF_HOSTED;
+
+/// Most labels a runner registers with: GitHub's "Create configuration for a just-in-time
+/// runner" API takes at most 100 (REST API docs, `labels`: "Maximum items: 100"), so a job with
+/// more can never be served by a runner we start.
+pub const MAX_JOB_LABELS: usize = 100;
+
+/// Longest label accepted. GitHub documents no limit; runner labels in practice are short words
+/// (`linux`, `arm64`), and 256 characters leaves room for any real one.
+pub const MAX_LABEL_CHARS: usize = 256;
 
 /// The outcome of routing one label set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,14 +77,33 @@ pub fn class_accepts(class: &RunnerClass, job_labels: &[String]) -> bool {
 
 /// Routes a job's labels to a class of `config`.
 pub fn route(config: &Config, job_labels: &[String]) -> Route {
+    let unmatched = |reason| Route::Unmatched {
+        reason,
+        missing: Vec::new(),
+    };
+    if job_labels.len() > MAX_JOB_LABELS {
+        return unmatched(format!(
+            "the job has {} labels; a runner carries at most {MAX_JOB_LABELS}",
+            job_labels.len()
+        ));
+    }
+    if let Some(long) = job_labels
+        .iter()
+        .find(|l| l.chars().count() > MAX_LABEL_CHARS)
+    {
+        return unmatched(format!(
+            "label `{}` is longer than {MAX_LABEL_CHARS} characters",
+            abbreviate(long, ECHO_CHARS)
+        ));
+    }
     if !job_labels
         .iter()
         .any(|l| l.eq_ignore_ascii_case(SELF_HOSTED))
     {
-        return Route::Unmatched {
-            reason: format!("labels {job_labels:?} do not include `{SELF_HOSTED}`"),
-            missing: Vec::new(),
-        };
+        return unmatched(format!(
+            "labels {} do not include `{SELF_HOSTED}`",
+            abbreviate_list(job_labels)
+        ));
     }
     let mut misses = Vec::new();
     for (index, class) in config.classes.iter().enumerate() {
@@ -89,7 +120,10 @@ pub fn route(config: &Config, job_labels: &[String]) -> Route {
         });
     }
     Route::Unmatched {
-        reason: format!("no class carries every label of {job_labels:?}"),
+        reason: format!(
+            "no class carries every label of {}",
+            abbreviate_list(job_labels)
+        ),
         missing: misses,
     }
 }
@@ -156,6 +190,26 @@ mod tests {
         let config = config(&[vec!["self-hosted", "linux"]]);
         assert_eq!(route(&config, &labels(&["linux"])).class(), None);
         assert_eq!(route(&config, &labels(&[])).class(), None);
+    }
+
+    #[test]
+    fn label_sets_no_runner_could_carry_route_nowhere_with_a_short_reason() {
+        let config = config(&[vec!["self-hosted", "linux"]]);
+        let many: Vec<String> = std::iter::once(SELF_HOSTED.to_string())
+            .chain((0..5_000).map(|i| format!("l{i}")))
+            .collect();
+        let long = vec![SELF_HOSTED.to_string(), "x".repeat(1 << 20)];
+        let at_limit: Vec<String> = std::iter::repeat_n("linux".to_string(), MAX_JOB_LABELS)
+            .chain([SELF_HOSTED.to_string()])
+            .collect();
+        for labels in [many, long] {
+            let Route::Unmatched { reason, missing } = route(&config, &labels) else {
+                panic!("must not route")
+            };
+            assert!(reason.len() < 200 && missing.is_empty(), "{reason}");
+        }
+        assert_eq!(route(&config, &at_limit[1..]).class(), Some("c0"));
+        assert_eq!(route(&config, &at_limit).class(), None);
     }
 
     /// Class label sets drawn so that no class shadows an earlier one (validation rejects that).

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use rc_core::message::{JobRef, JobStatus};
+use rc_core::scope::Origin;
 
 /// A `workflow_job` event.
 #[derive(Debug, Clone, Deserialize)]
@@ -19,6 +20,15 @@ pub struct WorkflowJobEvent {
     pub repository: Repository,
     /// Present when the event came through a GitHub App.
     pub installation: Option<Installation>,
+    /// Present when the owner belongs to an enterprise.
+    pub enterprise: Option<Enterprise>,
+}
+
+/// The enterprise object.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Enterprise {
+    /// The enterprise's URL slug, as `github.scope: enterprise` names it.
+    pub slug: String,
 }
 
 /// The `workflow_job` object.
@@ -80,6 +90,16 @@ impl WorkflowJobEvent {
             "in_progress" => JobAction::Lifecycle(JobStatus::InProgress),
             "completed" => JobAction::Lifecycle(JobStatus::Completed),
             _ => JobAction::Ignored,
+        }
+    }
+
+    /// Where the event comes from, for the scope check.
+    pub fn origin(&self) -> Origin<'_> {
+        Origin {
+            enterprise: self.enterprise.as_ref().map(|e| e.slug.as_str()),
+            owner: &self.repository.owner.login,
+            repository: &self.repository.full_name,
+            installation: self.installation.as_ref().map(|i| i.id),
         }
     }
 

@@ -8,11 +8,14 @@
 //!   its counts. A tick never fails the invocation: EventBridge would retry it, and the next
 //!   minute's tick decides afresh anyway.
 //!
-//! The cold start builds the clients and loads the config once.
+//! The cold start builds the clients and tries the config once. Until a valid config has
+//! loaded (retried at most every few seconds by later invocations), a batch reports every
+//! message failed, so SQS redelivers it (and its DLQ catches what never gets through), and a
+//! tick only logs; the manager itself is built with the first config.
 
-use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
-use rc_aws::config_source::{ConfigSource, LastKnownGood, CONFIG_MAX_AGE};
+use rc_aws::config_source::{ConfigCell, ConfigSource, CONFIG_MAX_AGE};
 use rc_manager::queue::{emit_rate_limit, handle_event};
 use rc_manager::tick::wall_clock;
 use rc_manager::ManagerEnv;
@@ -43,16 +46,41 @@ fn classify(payload: Value) -> Result<Invocation, String> {
     )
 }
 
+/// The answer to a batch that cannot be handled yet: every message failed, for SQS to redeliver.
+fn all_failed(batch: &SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for id in batch.records.iter().filter_map(|r| r.message_id.clone()) {
+        response.add_failure(id);
+    }
+    response
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     rc_aws::logging::init_json_logs(rc_aws::logging::LogTarget::Lambda);
     let aws = aws_config::load_from_env().await;
-    let config = LastKnownGood::load(ConfigSource::from_env()?).await?;
-    let manager = ManagerEnv::from_env()?.build(&aws, &config.get()).await?;
-    let (manager, config) = (&manager, &config);
+    let config = ConfigCell::new(ConfigSource::from_env()?);
+    config.ready().await;
+    let wiring = ManagerEnv::from_env()?;
+    let manager = tokio::sync::OnceCell::new();
+    let (manager, config, wiring, aws) = (&manager, &config, &wiring, &aws);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let invocation = classify(event.payload)?;
-        let config = config.current(CONFIG_MAX_AGE).await;
+        let config = match config.current(CONFIG_MAX_AGE).await {
+            Ok(config) => config,
+            Err(e) => {
+                tracing::error!(error = %e, "nothing done without a config");
+                return Ok(match invocation {
+                    Invocation::Batch(batch) => serde_json::to_value(all_failed(&batch))?,
+                    Invocation::Tick => json!({ "skipped": e.to_string() }),
+                });
+            }
+        };
+        // Boxed: inlined in the handler's future, the build's future overflows the compiler's
+        // layout query depth.
+        let manager = manager
+            .get_or_try_init(|| Box::pin(wiring.build(aws, &config)))
+            .await?;
         let now = wall_clock();
         let answer = match invocation {
             Invocation::Batch(batch) => {
@@ -98,5 +126,22 @@ mod tests {
         assert!(matches!(classify(scheduled), Ok(Invocation::Tick)));
         assert!(classify(json!({ "hello": "world" })).is_err());
         assert!(classify(json!({ "Records": "not a list" })).is_err());
+    }
+
+    #[test]
+    fn a_batch_without_a_config_fails_every_message() {
+        let batch = json!({ "Records": [
+            { "messageId": "a", "receiptHandle": "r", "body": "{}", "attributes": {} },
+            { "messageId": "b", "receiptHandle": "s", "body": "{}", "attributes": {} }
+        ] });
+        let Ok(Invocation::Batch(batch)) = classify(batch) else {
+            panic!("a batch")
+        };
+        let failed: Vec<String> = all_failed(&batch)
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        assert_eq!(failed, ["a", "b"]);
     }
 }

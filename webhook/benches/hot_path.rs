@@ -12,6 +12,7 @@ fn hot_path(c: &mut Criterion) {
         .expect("example is valid");
     let body = WorkflowJobEvent::from_fixture("workflow_job.queued.large.json")
         .labels(&["self-hosted", "linux", "arm64", "xlarge"])
+        .repository("dena/platform")
         .to_bytes();
     let secrets = WebhookSecrets::new(["bench-secret", "previous-secret"]).expect("valid");
     let mut headers = HeaderMap::new();
@@ -25,14 +26,22 @@ fn hot_path(c: &mut Criterion) {
         HeaderValue::from_str(&signed(&body, "bench-secret")).expect("header"),
     );
     assert!(matches!(
-        intake(&secrets, &config, &headers, &body),
+        intake(&secrets, None, &config, &headers, &body),
         Intake::Enqueue { .. }
     ));
 
     let mut group = c.benchmark_group("webhook");
     group.throughput(Throughput::Elements(1));
     group.bench_function(format!("intake_{}_bytes", body.len()), |b| {
-        b.iter(|| intake(&secrets, &config, &headers, std::hint::black_box(&body)))
+        b.iter(|| {
+            intake(
+                &secrets,
+                None,
+                &config,
+                &headers,
+                std::hint::black_box(&body),
+            )
+        })
     });
     group.finish();
 }

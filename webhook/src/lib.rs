@@ -7,16 +7,26 @@
 //! Answers (rule 6 of the architecture): bad or missing signature 401, missing event or delivery
 //! header 400, body over 25 MiB 413, malformed JSON 400, `ping` 200, a routed `queued` job 200
 //! with one message queued, `in_progress`/`completed` 200 with a lifecycle message, anything else
-//! 202 with the reason and nothing queued; a queue that keeps failing 503 so GitHub records a
-//! failed delivery that the tick's redelivery sweep retries.
+//! (another event or action, a job outside `github.scope`, labels that route nowhere or that no
+//! runner could carry) 202 with the reason and nothing queued; a queue that keeps failing 503 so
+//! GitHub records a failed delivery that the tick's redelivery sweep retries, and so does a
+//! signed delivery while no valid config has loaded yet.
+//!
+//! Every answer is bounded: messages are cut to [`MAX_MESSAGE_CHARS`] and reasons echo outside
+//! text only through [`rc_core::bounded`], so a signed payload with 5,000 labels or a 1 MB label
+//! gets a reply under 4 KB and log lines of the same size.
 
 use std::time::Duration;
 
 use http::{HeaderMap, Method, StatusCode};
+use rc_aws::config_source::NoConfig;
 use rc_aws::{AwsError, JobQueue};
 use rc_config::Config;
+use rc_core::bounded::{abbreviate, ECHO_CHARS};
 use rc_core::message::JobMessage;
 use rc_core::routing::{route, Route};
+use rc_core::scope::check_scope;
+use rc_github::auth::INSTALLATION_ID_VAR;
 use rc_github::signature::WebhookSecrets;
 use rc_github::webhook::{JobAction, WorkflowJobEvent};
 use serde_json::json;
@@ -28,6 +38,16 @@ pub const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
 /// GitHub gives up on a delivery after 10 s; we answer within 8 s so a slow queue turns into
 /// our 503 (a recorded failed delivery) rather than GitHub's timeout.
 pub const DEFAULT_SEND_BUDGET: Duration = Duration::from_secs(7);
+
+/// Longest reply message, in characters. Even escaped as `\u0000` (6 bytes a character) it
+/// keeps a reply under 4 KB.
+pub const MAX_MESSAGE_CHARS: usize = 512;
+
+/// Largest message SQS takes: 256 KiB ("Amazon SQS message quotas", SQS Developer Guide).
+pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// Longest `X-GitHub-Delivery` accepted, in bytes; GitHub's are 36-character GUIDs.
+const MAX_DELIVERY_BYTES: usize = 128;
 
 /// Path GitHub posts deliveries to.
 pub const WEBHOOK_PATH: &str = "/github/webhook";
@@ -44,10 +64,13 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    fn new(status: StatusCode, message: impl AsRef<str>) -> Self {
         Reply {
             status,
-            body: json!({ "ok": status.is_success(), "message": message.into() }),
+            body: json!({
+                "ok": status.is_success(),
+                "message": abbreviate(message.as_ref(), MAX_MESSAGE_CHARS),
+            }),
         }
     }
 
@@ -63,6 +86,7 @@ impl Reply {
 /// Everything the webhook needs, built once per cold start.
 pub struct Webhook<Q> {
     secrets: WebhookSecrets,
+    installation: Option<u64>,
     queue: Q,
     send_budget: Duration,
 }
@@ -72,9 +96,17 @@ impl<Q: JobQueue> Webhook<Q> {
     pub fn new(secrets: WebhookSecrets, queue: Q) -> Self {
         Webhook {
             secrets,
+            installation: None,
             queue,
             send_budget: DEFAULT_SEND_BUDGET,
         }
+    }
+
+    /// Refuses deliveries of any other GitHub App installation than `installation` (`None`:
+    /// judge by `github.scope` alone).
+    pub fn with_installation(mut self, installation: Option<u64>) -> Self {
+        self.installation = installation;
+        self
     }
 
     /// Overrides how long sending may be retried before answering 503.
@@ -83,10 +115,11 @@ impl<Q: JobQueue> Webhook<Q> {
         self
     }
 
-    /// Answers one HTTP request by method and path.
+    /// Answers one HTTP request by method and path; `config` is the config in force, or why
+    /// there is none yet.
     pub async fn serve_http(
         &self,
-        config: &Config,
+        config: Result<&Config, &NoConfig>,
         method: &Method,
         path: &str,
         headers: &HeaderMap,
@@ -94,7 +127,21 @@ impl<Q: JobQueue> Webhook<Q> {
     ) -> Reply {
         match (path, method) {
             (HEALTH_PATH, &Method::GET) => Reply::new(StatusCode::OK, "ok"),
-            (WEBHOOK_PATH, &Method::POST) => self.handle_delivery(config, headers, body).await,
+            (WEBHOOK_PATH, &Method::POST) => match config {
+                Ok(config) => self.handle_delivery(config, headers, body).await,
+                // Unsigned requests learn nothing about our state.
+                Err(_) if body.len() > MAX_BODY_BYTES => Reply::too_large(),
+                Err(e) => match self
+                    .secrets
+                    .verify(body, header(headers, "x-hub-signature-256"))
+                {
+                    Err(e) => Reply::new(StatusCode::UNAUTHORIZED, e.to_string()),
+                    Ok(()) => {
+                        tracing::warn!(error = %e, "delivery refused: no config");
+                        Reply::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+                    }
+                },
+            },
             (HEALTH_PATH | WEBHOOK_PATH, _) => Reply::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("{method} is not allowed on {path}"),
@@ -107,7 +154,7 @@ impl<Q: JobQueue> Webhook<Q> {
     /// decoded a base64 body to the raw bytes GitHub signed.
     pub async fn serve_lambda(
         &self,
-        config: &Config,
+        config: Result<&Config, &NoConfig>,
         request: &lambda_http::Request,
     ) -> lambda_http::Response<lambda_http::Body> {
         let reply = self
@@ -134,7 +181,8 @@ impl<Q: JobQueue> Webhook<Q> {
         body: &[u8],
     ) -> Reply {
         let started = Instant::now();
-        let (message, class) = match intake(&self.secrets, config, headers, body) {
+        let (message, class) = match intake(&self.secrets, self.installation, config, headers, body)
+        {
             Intake::Answer(reply) => return reply,
             Intake::Enqueue { message, class } => (message, class),
         };
@@ -203,15 +251,23 @@ pub enum Intake {
     },
 }
 
-/// Verifies, parses and routes a delivery: the webhook's hot path, kept free of I/O so it can
-/// be benchmarked and tested alone.
+/// Verifies, parses, scopes and routes a delivery: the webhook's hot path, kept free of I/O so
+/// it can be benchmarked, fuzzed and tested alone. `installation` is the deployment's GitHub App
+/// installation, when known.
 pub fn intake(
     secrets: &WebhookSecrets,
+    installation: Option<u64>,
     config: &Config,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Intake {
     let answer = |status, message: String| Intake::Answer(Reply::new(status, message));
+    let too_long = |name: &str| {
+        answer(
+            StatusCode::BAD_REQUEST,
+            format!("{name} is longer than {MAX_DELIVERY_BYTES} bytes"),
+        )
+    };
     if body.len() > MAX_BODY_BYTES {
         return Intake::Answer(Reply::too_large());
     }
@@ -230,6 +286,9 @@ pub fn intake(
             "missing X-GitHub-Delivery header".into(),
         );
     };
+    if delivery.len() > MAX_DELIVERY_BYTES {
+        return too_long("X-GitHub-Delivery");
+    }
     // Parsed once, straight into the types we use: no intermediate JSON tree on the hot path.
     let event = match event {
         "workflow_job" => match serde_json::from_slice::<WorkflowJobEvent>(body) {
@@ -260,7 +319,17 @@ pub fn intake(
     if action == JobAction::Ignored {
         return answer(
             StatusCode::ACCEPTED,
-            format!("workflow_job action `{}` is not handled", event.action),
+            format!(
+                "workflow_job action `{}` is not handled",
+                abbreviate(&event.action, ECHO_CHARS)
+            ),
+        );
+    }
+    if let Err(reason) = check_scope(&config.github.scope, installation, &event.origin()) {
+        tracing::info!(job_id = job.id, delivery, %reason, "job outside the scope");
+        return answer(
+            StatusCode::ACCEPTED,
+            format!("not queued: outside github.scope: {reason}"),
         );
     }
     let class = match route(config, &job.labels) {
@@ -284,6 +353,16 @@ pub fn intake(
         },
         JobAction::Ignored => unreachable!("ignored actions returned above"),
     };
+    // Every field is bounded by now but `runner_name`; this keeps any message SQS would refuse
+    // from turning into a retried 503.
+    let size = message.to_json().len();
+    if size > SQS_MAX_MESSAGE_BYTES {
+        tracing::info!(job_id = job.id, delivery, size, "job message too large");
+        return answer(
+            StatusCode::ACCEPTED,
+            format!("not queued: the job message would be {size} bytes, over SQS's {SQS_MAX_MESSAGE_BYTES}"),
+        );
+    }
     Intake::Enqueue { message, class }
 }
 
@@ -308,6 +387,27 @@ pub enum SetupError {
     /// A secret parameter could not be read.
     #[error("reading webhook secret parameter: {0}")]
     Parameter(#[from] AwsError),
+    /// `RC_GITHUB_INSTALLATION_ID` is set but not an installation id.
+    #[error("{INSTALLATION_ID_VAR} must be a positive integer")]
+    Installation,
+}
+
+/// The deployment's GitHub App installation from `RC_GITHUB_INSTALLATION_ID`, the variable the
+/// manager acts as: deliveries of other installations are out of scope. Unset: none known.
+///
+/// # Errors
+///
+/// [`SetupError::Installation`] when the variable is set but not a positive integer.
+pub fn installation_from_lookup(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<u64>, SetupError> {
+    match lookup(INSTALLATION_ID_VAR).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(id) => match id.trim().parse::<u64>() {
+            Ok(id) if id > 0 => Ok(Some(id)),
+            _ => Err(SetupError::Installation),
+        },
+    }
 }
 
 /// The webhook secrets named by the environment: `RC_WEBHOOK_SECRET` (one secret, or two
@@ -342,4 +442,23 @@ pub async fn secrets_from_lookup(
         secrets.push(parameters.get_secure(name).await?);
     }
     Ok(WebhookSecrets::new(secrets)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_installation_comes_from_the_managers_variable() {
+        let with = |value: &'static str| {
+            installation_from_lookup(move |name| {
+                (name == INSTALLATION_ID_VAR).then(|| value.to_string())
+            })
+        };
+        assert_eq!(with("42").expect("an id"), Some(42));
+        assert_eq!(with("").expect("empty is unset"), None);
+        assert!(matches!(with("0"), Err(SetupError::Installation)));
+        assert!(matches!(with("acme"), Err(SetupError::Installation)));
+        assert_eq!(installation_from_lookup(|_| None).expect("unset"), None);
+    }
 }

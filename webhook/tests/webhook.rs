@@ -62,7 +62,13 @@ impl Harness {
             );
         }
         self.webhook
-            .serve_http(&self.config, &Method::POST, WEBHOOK_PATH, &headers, body)
+            .serve_http(
+                Ok(&self.config),
+                &Method::POST,
+                WEBHOOK_PATH,
+                &headers,
+                body,
+            )
             .await
     }
 
@@ -87,8 +93,15 @@ impl Harness {
     }
 }
 
+/// The example config's scope is the organization `dena`; the real payloads come from
+/// `Octocoders`, so tests move them into the scope first.
+const REPO: &str = "dena/platform";
+
 fn queued(labels: &[&str]) -> Vec<u8> {
-    WorkflowJobEvent::queued().labels(labels).to_bytes()
+    WorkflowJobEvent::queued()
+        .repository(REPO)
+        .labels(labels)
+        .to_bytes()
 }
 
 #[tokio::test]
@@ -128,6 +141,7 @@ async fn lifecycle_actions_become_lifecycle_messages() {
     let moto = Moto::start();
     let h = Harness::new(&moto, "jobs").await;
     let body = WorkflowJobEvent::in_progress()
+        .repository(REPO)
         .labels(&["self-hosted", "medium"])
         .to_bytes();
     assert_eq!(
@@ -135,6 +149,7 @@ async fn lifecycle_actions_become_lifecycle_messages() {
         StatusCode::OK
     );
     let body = WorkflowJobEvent::completed()
+        .repository(REPO)
         .labels(&["self-hosted", "medium"])
         .to_bytes();
     assert_eq!(
@@ -182,7 +197,7 @@ async fn refusals_leave_the_queue_unchanged() {
     let no_event = h
         .webhook
         .serve_http(
-            &h.config,
+            Ok(&h.config),
             &Method::POST,
             WEBHOOK_PATH,
             &unsigned_headers,
@@ -219,7 +234,10 @@ async fn refusals_leave_the_queue_unchanged() {
         .contains("no class"));
 
     let hosted = h
-        .post_signed("workflow_job", &WorkflowJobEvent::queued().to_bytes())
+        .post_signed(
+            "workflow_job",
+            &WorkflowJobEvent::queued().repository(REPO).to_bytes(),
+        )
         .await;
     assert_eq!(
         hosted.status,
@@ -277,13 +295,19 @@ async fn health_and_unknown_routes() {
     let h = Harness::new(&moto, "jobs").await;
     let health = h
         .webhook
-        .serve_http(&h.config, &Method::GET, "/healthz", &HeaderMap::new(), b"")
+        .serve_http(
+            Ok(&h.config),
+            &Method::GET,
+            "/healthz",
+            &HeaderMap::new(),
+            b"",
+        )
         .await;
     assert_eq!(health.status, StatusCode::OK);
     let get_hook = h
         .webhook
         .serve_http(
-            &h.config,
+            Ok(&h.config),
             &Method::GET,
             WEBHOOK_PATH,
             &HeaderMap::new(),
@@ -293,7 +317,13 @@ async fn health_and_unknown_routes() {
     assert_eq!(get_hook.status, StatusCode::METHOD_NOT_ALLOWED);
     let unknown = h
         .webhook
-        .serve_http(&h.config, &Method::POST, "/nope", &HeaderMap::new(), b"")
+        .serve_http(
+            Ok(&h.config),
+            &Method::POST,
+            "/nope",
+            &HeaderMap::new(),
+            b"",
+        )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
@@ -408,7 +438,7 @@ async fn function_url_events_with_base64_bodies_are_verified_over_the_raw_bytes(
     let request =
         lambda_http::request::from_str(&function_url_event(&body, &signed(&body, SECRET)))
             .expect("a Function URL event");
-    let response = h.webhook.serve_lambda(&h.config, &request).await;
+    let response = h.webhook.serve_lambda(Ok(&h.config), &request).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(h.drain().await[0].job().class, "small-amd64");
 
@@ -416,8 +446,164 @@ async fn function_url_events_with_base64_bodies_are_verified_over_the_raw_bytes(
         lambda_http::request::from_str(&function_url_event(&body, &signed(b"other", SECRET)))
             .expect("a Function URL event");
     assert_eq!(
-        h.webhook.serve_lambda(&h.config, &tampered).await.status(),
+        h.webhook
+            .serve_lambda(Ok(&h.config), &tampered)
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED
     );
     assert!(h.drain().await.is_empty());
+}
+
+/// Answers 202 whose message says why, and leaves nothing on the queue.
+async fn assert_refused(h: &Harness, body: &[u8], why: &str) {
+    let reply = h.post_signed("workflow_job", body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{reply:?}");
+    let message = reply.body["message"].as_str().expect("message");
+    assert!(message.contains(why), "{message:?} should say {why:?}");
+    assert!(
+        reply.body.to_string().len() < 4096,
+        "{} bytes",
+        reply.body.to_string().len()
+    );
+    assert!(h.drain().await.is_empty(), "{why}: nothing may be queued");
+}
+
+#[tokio::test]
+async fn deliveries_from_outside_the_scope_queue_nothing() {
+    use rc_config::GithubScope;
+
+    let moto = Moto::start();
+    let mut h = Harness::new(&moto, "jobs").await;
+    let labels = ["self-hosted", "large"];
+    let from = |repo: &str| WorkflowJobEvent::queued().repository(repo).labels(&labels);
+
+    // Organization scope `dena`: another owner is refused, any case of ours is taken.
+    assert_refused(
+        &h,
+        &from("evil/platform").to_bytes(),
+        "owner `evil` is not `dena`",
+    )
+    .await;
+    let reply = h
+        .post_signed("workflow_job", &from("DeNA/platform").to_bytes())
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(h.drain().await.len(), 1);
+
+    // Repository scope: another repository of the same owner is refused.
+    h.config.github.scope = GithubScope::Repo("dena/platform".into());
+    assert_refused(
+        &h,
+        &from("dena/other").to_bytes(),
+        "repository `dena/other`",
+    )
+    .await;
+
+    // Enterprise scope, with the enterprise a real organization delivery carries.
+    let enterprise =
+        || WorkflowJobEvent::from_fixture("workflow_job.queued.large.json").labels(&labels);
+    h.config.github.scope = GithubScope::Enterprise("other-business".into());
+    assert_refused(&h, &enterprise().to_bytes(), "enterprise `octo-business`").await;
+    assert_refused(
+        &h,
+        &from("dena/platform").to_bytes(),
+        "belongs to no enterprise",
+    )
+    .await;
+    h.config.github.scope = GithubScope::Enterprise("octo-business".into());
+    let reply = h
+        .post_signed("workflow_job", &enterprise().to_bytes())
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(h.drain().await.len(), 1);
+
+    // A known installation: another installation's delivery is refused, ours is taken.
+    h.config.github.scope = GithubScope::Org("dena".into());
+    let queue = SqsJobQueue::new(h.sqs.clone(), &h.queue_url);
+    h.webhook = Webhook::new(WebhookSecrets::new([SECRET]).expect("valid"), queue)
+        .with_installation(Some(42));
+    let installed = |id: u64| from(REPO).set("/installation/id", id).to_bytes();
+    assert_refused(&h, &installed(3456996), "installation 3456996 is not 42").await;
+    let reply = h.post_signed("workflow_job", &installed(42)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+    assert_eq!(h.drain().await.len(), 1);
+}
+
+#[tokio::test]
+async fn absurd_payloads_get_short_answers_and_queue_nothing() {
+    let moto = Moto::start();
+    let h = Harness::new(&moto, "jobs").await;
+    let many: Vec<String> = std::iter::once("self-hosted".to_string())
+        .chain((0..5_000).map(|i| format!("label-{i}")))
+        .collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    assert_refused(&h, &queued(&many), "5001 labels").await;
+
+    let huge = "x".repeat(1 << 20);
+    assert_refused(&h, &queued(&["self-hosted", &huge]), "longer than 256").await;
+
+    let long_repo = format!("dena/{}", "r".repeat(100 * 1024));
+    let body = WorkflowJobEvent::queued()
+        .repository(&long_repo)
+        .labels(&["self-hosted", "large"])
+        .to_bytes();
+    assert_refused(&h, &body, "longer than 256").await;
+
+    // serde echoes a mistyped string whole in its error; the reply must not.
+    let body = WorkflowJobEvent::queued()
+        .repository(REPO)
+        .set("/workflow_job/id", huge.as_str())
+        .to_bytes();
+    let reply = h.post_signed("workflow_job", &body).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.to_string().len() < 4096);
+    assert!(h.drain().await.is_empty());
+}
+
+#[tokio::test]
+async fn without_a_valid_config_signed_deliveries_get_503_and_queue_nothing() {
+    use rc_aws::config_source::{ConfigCell, ConfigSource};
+
+    let moto = Moto::start();
+    let h = Harness::new(&moto, "jobs").await;
+    let path = std::env::temp_dir().join(format!("rc-webhook-bad-{}.yaml", std::process::id()));
+    std::fs::write(&path, "github: {scope: team, name: a}\nclasses: []\n").expect("write");
+    let config = ConfigCell::new(ConfigSource::File(path.clone()));
+    let current = config.current(Duration::ZERO).await;
+    assert!(current.is_err(), "the config is invalid");
+
+    let body = queued(&["self-hosted", "large"]);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-github-event", HeaderValue::from_static("workflow_job"));
+    headers.insert("x-github-delivery", HeaderValue::from_static("d"));
+    let unsigned = h
+        .webhook
+        .serve_http(
+            current.as_deref(),
+            &Method::POST,
+            WEBHOOK_PATH,
+            &headers,
+            &body,
+        )
+        .await;
+    assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+    headers.insert(
+        "x-hub-signature-256",
+        HeaderValue::from_str(&signed(&body, SECRET)).expect("header"),
+    );
+    let reply = h
+        .webhook
+        .serve_http(
+            current.as_deref(),
+            &Method::POST,
+            WEBHOOK_PATH,
+            &headers,
+            &body,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
+    assert!(reply.body.to_string().len() < 4096);
+    assert!(h.drain().await.is_empty());
+    std::fs::remove_file(&path).expect("remove");
 }

@@ -120,6 +120,7 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
     let serve = Serve::start(cmd);
     let client = reqwest::Client::new();
     let body = WorkflowJobEvent::queued()
+        .repository("acme/widgets")
         .labels(&["self-hosted", "linux", "large"])
         .job_id(4242)
         .to_bytes();

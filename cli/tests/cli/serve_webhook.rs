@@ -48,6 +48,26 @@ async fn oversized_status(url: &str) -> String {
         .to_string()
 }
 
+/// Sends the headers and a tenth of the body, then nothing more: `serve` must give up on the body
+/// and answer rather than hold the request open.
+async fn dribbled_status(url: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST /github/webhook HTTP/1.1\r\nhost: {addr}\r\nx-github-event: workflow_job\r\ncontent-length: 1000\r\n\r\n{}",
+        "{".repeat(100)
+    );
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    let mut answer = vec![0; 64];
+    let n = stream.read(&mut answer).await.expect("read answer");
+    String::from_utf8_lossy(&answer[..n])
+        .split(' ')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[tokio::test]
 async fn serve_queues_one_message_per_routed_job_and_nothing_for_refusals() {
     let moto = Moto::start();
@@ -70,6 +90,8 @@ async fn serve_queues_one_message_per_routed_job_and_nothing_for_refusals() {
         "127.0.0.1:0",
         "--only",
         "webhook",
+        "--body-timeout",
+        "2s",
     ])
     .env("RC_JOBS_QUEUE_URL", &queue_url)
     .env("RC_WEBHOOK_SECRET", SECRET);
@@ -84,6 +106,7 @@ async fn serve_queues_one_message_per_routed_job_and_nothing_for_refusals() {
     assert_eq!(health.status(), 200);
 
     let queued = WorkflowJobEvent::queued()
+        .repository("dena/platform")
         .labels(&["self-hosted", "linux", "large"])
         .to_bytes();
     assert_eq!(
@@ -96,6 +119,7 @@ async fn serve_queues_one_message_per_routed_job_and_nothing_for_refusals() {
         401
     );
     assert_eq!(oversized_status(&serve.url).await, "413");
+    assert_eq!(dribbled_status(&serve.url).await, "408");
     assert_eq!(
         post(
             &client,
@@ -112,6 +136,7 @@ async fn serve_queues_one_message_per_routed_job_and_nothing_for_refusals() {
         200
     );
     let unmatched = WorkflowJobEvent::queued()
+        .repository("dena/platform")
         .labels(&["self-hosted", "windows"])
         .to_bytes();
     assert_eq!(

@@ -1,11 +1,10 @@
 # The controller config in AWS AppConfig: one application, environment and freeform profile,
 # the YAML as a hosted version, and its deployment. The webhook and the manager read it through
 # the AppConfig agent extension and keep the last good config when a new one fails to parse;
-# the validator Lambda (created in main.tf, or an existing one) refuses a bad config before it
-# is deployed at all.
+# the validator Lambda (created in main.tf, or an existing one; one of the two is required)
+# refuses a bad config before it is deployed at all.
 
 locals {
-  validate_config      = var.config_validator_lambda_arn != null || local.create_config_validator
   config_validator_arn = var.config_validator_lambda_arn != null ? var.config_validator_lambda_arn : one(aws_lambda_function.config_validator[*].arn)
 }
 
@@ -28,12 +27,9 @@ resource "aws_appconfig_configuration_profile" "this" {
   type           = "AWS.Freeform"
   tags           = var.tags
 
-  dynamic "validator" {
-    for_each = local.validate_config ? [local.config_validator_arn] : []
-    content {
-      type    = "LAMBDA"
-      content = validator.value
-    }
+  validator {
+    type    = "LAMBDA"
+    content = local.config_validator_arn
   }
 
   # AppConfig calls the validator when a deployment starts. Ordering the profile after the
@@ -42,8 +38,6 @@ resource "aws_appconfig_configuration_profile" "this" {
 }
 
 resource "aws_lambda_permission" "appconfig_validator" {
-  count = local.validate_config ? 1 : 0
-
   statement_id   = "${var.name}-appconfig-validator"
   action         = "lambda:InvokeFunction"
   function_name  = local.config_validator_arn

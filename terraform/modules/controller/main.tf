@@ -54,10 +54,15 @@ locals {
   }
 
   environment = {
-    webhook = merge(local.appconfig_env, {
-      RC_JOBS_QUEUE_URL       = aws_sqs_queue.jobs.url
-      RC_WEBHOOK_SECRET_PARAM = join(",", local.webhook_secret_parameter_names)
-    })
+    webhook = merge(
+      local.appconfig_env,
+      {
+        RC_JOBS_QUEUE_URL       = aws_sqs_queue.jobs.url
+        RC_WEBHOOK_SECRET_PARAM = join(",", local.webhook_secret_parameter_names)
+      },
+      # The webhook refuses deliveries of other installations when it knows the manager's.
+      { for key, value in { RC_GITHUB_INSTALLATION_ID = var.github_installation_id } : key => value if value != null },
+    )
     manager = merge(
       local.appconfig_env,
       {

@@ -397,10 +397,17 @@ variable "appconfig_poll_interval_seconds" {
 }
 
 variable "create_config_validator" {
-  description = "Create the validator Lambda (config-validator/ of this repository) that AppConfig runs on every deployment, refusing a config `runner-controller validate` would refuse. False with no config_validator_lambda_arn deploys configs unvalidated."
+  description = "Create the validator Lambda (config-validator/ of this repository) that AppConfig runs on every deployment, refusing a config `runner-controller validate` would refuse. False only together with config_validator_lambda_arn: a config is never deployed unvalidated."
   type        = bool
   default     = true
   nullable    = false
+
+  # An unvalidated bad config would reach every function; each keeps its last good one, but a
+  # cold start with none answers 503 until a good version is deployed.
+  validation {
+    condition     = var.create_config_validator || var.config_validator_lambda_arn != null
+    error_message = "create_config_validator = false needs config_validator_lambda_arn: AppConfig must always validate the config."
+  }
 }
 
 variable "config_validator_lambda_arn" {

@@ -238,9 +238,9 @@ run "appconfig_validates_with_the_created_function_by_default" {
   }
   assert {
     condition = (
-      aws_lambda_permission.appconfig_validator[0].function_name == aws_lambda_function.config_validator[0].arn &&
-      aws_lambda_permission.appconfig_validator[0].principal == "appconfig.amazonaws.com" &&
-      aws_lambda_permission.appconfig_validator[0].source_account == "123456789012"
+      aws_lambda_permission.appconfig_validator.function_name == aws_lambda_function.config_validator[0].arn &&
+      aws_lambda_permission.appconfig_validator.principal == "appconfig.amazonaws.com" &&
+      aws_lambda_permission.appconfig_validator.source_account == "123456789012"
     )
     error_message = "AppConfig of this account may invoke the validator."
   }
@@ -267,7 +267,7 @@ run "an_existing_validator_replaces_the_created_one" {
   }
 
   assert {
-    condition     = one(aws_appconfig_configuration_profile.this.validator).content == var.config_validator_lambda_arn && aws_lambda_permission.appconfig_validator[0].function_name == var.config_validator_lambda_arn
+    condition     = one(aws_appconfig_configuration_profile.this.validator).content == var.config_validator_lambda_arn && aws_lambda_permission.appconfig_validator.function_name == var.config_validator_lambda_arn
     error_message = "The profile's validator is the given function, and AppConfig may invoke it."
   }
   assert {
@@ -276,17 +276,14 @@ run "an_existing_validator_replaces_the_created_one" {
   }
 }
 
-run "validation_can_be_left_out" {
+run "validation_cannot_be_left_out" {
   command = plan
 
   variables {
     create_config_validator = false
   }
 
-  assert {
-    condition     = length(aws_appconfig_configuration_profile.this.validator) == 0 && length(aws_lambda_permission.appconfig_validator) == 0 && length(aws_lambda_function.config_validator) == 0
-    error_message = "Without a validator the profile has none and nothing may invoke one."
-  }
+  expect_failures = [var.create_config_validator]
 }
 
 run "existing_secret_parameters_are_used_by_name" {

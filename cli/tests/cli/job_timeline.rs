@@ -16,9 +16,11 @@ const SECRET: &str = "timeline-secret";
 const CLUSTER: &str = "rc-timeline";
 const GROUP: &str = "/runner-controller/serve";
 const LABELS: &[&str] = &["self-hosted", "linux", "large"];
+/// A repository of the configured organization: deliveries from outside it start nothing.
+const REPO: &str = "acme/widgets";
 
 async fn deliver(url: &str, delivery: &str, event: WorkflowJobEvent) {
-    let body = event.labels(LABELS).to_bytes();
+    let body = event.repository(REPO).labels(LABELS).to_bytes();
     let status = reqwest::Client::new()
         .post(format!("{url}/github/webhook"))
         .header("x-github-event", "workflow_job")
@@ -71,6 +73,11 @@ async fn the_timeline_of_a_served_job_comes_back_from_its_logs() {
         .queue_url
         .expect("url");
     let github = FakeGithub::start();
+    // The fixture's jobs date from 2021, past `replay_check_after`: the manager asks GitHub,
+    // which knows them as queued.
+    for job in [4242, 77] {
+        github.add_job(REPO, job, 2202229078, LABELS);
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("config.yaml");
     std::fs::write(

@@ -94,7 +94,7 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
     // The fixture's job dates from 2021, past `replay_check_after`: the manager asks GitHub,
     // which knows it as queued.
     github.add_job(
-        "Codertocat/Hello-World",
+        "acme/widgets",
         4242,
         2202229078,
         &["self-hosted", "linux", "large"],
@@ -111,7 +111,6 @@ async fn a_signed_webhook_becomes_exactly_one_task_and_a_redelivery_adds_none() 
         "--listen",
         "127.0.0.1:0",
     ])
-    .args(["--only", "webhook,manager"])
     .env("RC_JOBS_QUEUE_URL", &queue_url)
     .env("RC_WEBHOOK_SECRET", SECRET)
     .env("RC_CLUSTER", CLUSTER)

@@ -165,10 +165,15 @@ impl TickReport {
             outcome,
             detail: serde_json::to_value(detail).unwrap_or(serde_json::Value::Null),
         };
+        // A decision about one job (a rescue) names it, so `runner-controller job` finds it.
+        let job_id = decision
+            .detail
+            .pointer("/job/job_id")
+            .and_then(serde_json::Value::as_u64);
         if matches!(decision.outcome, Outcome::Failed(_)) {
-            tracing::warn!(step = step.as_str(), class, "{decision}");
+            tracing::warn!(step = step.as_str(), class, job_id, "{decision}");
         } else {
-            tracing::info!(step = step.as_str(), class, "{decision}");
+            tracing::info!(step = step.as_str(), class, job_id, "{decision}");
         }
         self.decisions.push(decision);
     }
@@ -263,6 +268,67 @@ pub(super) fn human(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects what a JSON subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .expect("not poisoned")
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_decision_about_one_job_logs_its_id() {
+        let captured = Captured::default();
+        let writer = {
+            let captured = captured.clone();
+            move || captured.clone()
+        };
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(writer)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let mut report = TickReport::new(Timestamp(0), false, 100);
+            let job = serde_json::json!({ "job": { "job_id": 7, "repo": "acme/app" } });
+            report.push(
+                Step::Rescue,
+                Some("large"),
+                "rescue job 7".into(),
+                Outcome::Nothing,
+                &job,
+            );
+            let scan = serde_json::json!({ "repos": ["acme/app"] });
+            report.push(
+                Step::Rescue,
+                None,
+                "scanned 1".into(),
+                Outcome::Nothing,
+                &scan,
+            );
+        });
+        let text =
+            String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["fields"]["job_id"], 7, "{text}");
+        assert_eq!(lines[0]["fields"]["step"], "rescue", "{text}");
+        assert!(lines[1]["fields"].get("job_id").is_none(), "{text}");
+    }
 
     #[test]
     fn prints_one_line_per_decision_and_counts_failures() {

@@ -176,6 +176,16 @@ impl ClassLocks {
             Err(err) => Err(err),
         }
     }
+
+    /// Gives every lease back. A failure is only logged: that lease expires on its own, and
+    /// the decisions made under it are already carried out.
+    pub async fn release_all(&self, leases: Vec<Lease>) {
+        for lease in leases {
+            if let Err(err) = self.release(lease).await {
+                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
+            }
+        }
+    }
 }
 
 /// The item of `class`'s lease.

@@ -283,11 +283,7 @@ where
                 }
             }
         }
-        for lease in leases {
-            if let Err(err) = self.locks.release(lease).await {
-                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
-            }
-        }
+        self.locks.release_all(leases).await;
         batch.metrics.emit();
         batch.dispositions
     }
@@ -356,10 +352,7 @@ where
     /// task started in between shows as booting, its runner not yet listed.
     async fn observe(&self) -> Result<Observed, ObserveError> {
         let runners = self.github.list_runners().await?;
-        let mut tasks = self.observer.live_tasks().await?;
-        // Another deployment's tasks count towards its limits, not ours (even in a class of the
-        // same name).
-        tasks.retain(|t| t.is_owned_by(&self.controller));
+        let tasks = self.own_live_tasks().await?;
         Ok(Observed { runners, tasks })
     }
 

@@ -33,7 +33,10 @@ pub mod tick;
 pub mod wiring;
 
 use rc_aws::ssm::Parameters;
-use rc_aws::{ClassLocks, EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
+use rc_aws::{
+    AwsError, ClassLocks, ClusterObserver, EcsClusterObserver, EcsTaskLauncher, SqsJobQueue,
+};
+use rc_core::observed::ObservedTask;
 
 pub use batch::Disposition;
 pub use launch::{LaunchFailure, Launched, Purpose};
@@ -124,5 +127,16 @@ impl<G, L, O, Q> Manager<G, L, O, Q> {
     /// The task launcher, for the tick's stop actions.
     pub fn launcher(&self) -> &L {
         &self.launcher
+    }
+}
+
+impl<G, L, O: ClusterObserver, Q> Manager<G, L, O, Q> {
+    /// Every live task of the cluster that this controller started. Another deployment's tasks
+    /// count towards its limits, not ours (even in a class of the same name), and are never
+    /// reaped or trimmed by us: batches, pools and the reaper all observe through here.
+    async fn own_live_tasks(&self) -> Result<Vec<ObservedTask>, AwsError> {
+        let mut tasks = self.observer.live_tasks().await?;
+        tasks.retain(|t| t.is_owned_by(&self.controller));
+        Ok(tasks)
     }
 }

@@ -13,8 +13,8 @@
 //!    decision of the pass uses this one observation; if any list fails, the pool and reaper
 //!    steps are skipped, because a partial list makes live runners look like ghosts.
 //! 2. **Warm pools**, class by class, each under its class's lease (taken before step 1, so
-//!    no batch launches for the class between the observation and the top-up): the target ([`rc_core::warm::warm_target`]), top-up
-//!    launches (origin `warm`) first, because they shorten the next jobs' pickup, then trims of
+//!    no batch launches for the class between the observation and the top-up): the target
+//!    ([`rc_core::warm::warm_target`]), top-up launches (origin `warm`) first, because they shorten the next jobs' pickup, then trims of
 //!    warm runners idle past `idle_timeout` above the target.
 //! 3. **Reaper** ([`rc_core::reaper::plan_reap`]): stuck tasks, ghost registrations, stale
 //!    parameters, idle on-demand runners. Runners this pass just started are not in the
@@ -104,11 +104,7 @@ where
                 &(),
             ),
         }
-        for lease in leases {
-            if let Err(err) = self.locks.release(lease).await {
-                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
-            }
-        }
+        self.locks.release_all(leases).await;
         let mut budget = ApiBudget::new(budget_per_tick);
         self.sweep_deliveries(config, now, &mut budget, &mut report)
             .await;
@@ -154,13 +150,7 @@ where
             .list_jit_parameters(&self.ssm_prefix)
             .await
             .map_err(ObserveError::Parameters)?;
-        let mut tasks = self
-            .observer
-            .live_tasks()
-            .await
-            .map_err(ObserveError::Tasks)?;
-        // Pools and the reaper see only our controller's tasks (see `batch`).
-        tasks.retain(|t| t.is_owned_by(&self.controller));
+        let tasks = self.own_live_tasks().await.map_err(ObserveError::Tasks)?;
         Ok(Observed {
             runners,
             parameters,

@@ -8,6 +8,7 @@ use aws_sdk_appconfig::primitives::Blob;
 use aws_sdk_appconfig::types::DeploymentState;
 use aws_sdk_appconfig::Client;
 
+use crate::error::from_sdk;
 use crate::AwsError;
 
 /// The YAML media type AppConfig stores our configs under.
@@ -79,7 +80,7 @@ impl AppConfigDeployer {
             .list_applications()
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:ListApplications", e))?;
+            .map_err(|e| from_sdk("appconfig:ListApplications", e))?;
         let app = find(apps.items(), application, |a| (a.id(), a.name()))
             .ok_or_else(|| missing("appconfig:ListApplications", "application", application))?;
         let envs = self
@@ -88,7 +89,7 @@ impl AppConfigDeployer {
             .application_id(&app)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:ListEnvironments", e))?;
+            .map_err(|e| from_sdk("appconfig:ListEnvironments", e))?;
         let env = find(envs.items(), environment, |e| (e.id(), e.name()))
             .ok_or_else(|| missing("appconfig:ListEnvironments", "environment", environment))?;
         let profiles = self
@@ -97,7 +98,7 @@ impl AppConfigDeployer {
             .application_id(&app)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:ListConfigurationProfiles", e))?;
+            .map_err(|e| from_sdk("appconfig:ListConfigurationProfiles", e))?;
         let found = profiles
             .items()
             .iter()
@@ -130,7 +131,7 @@ impl AppConfigDeployer {
             .environment_id(&target.environment)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:ListDeployments", e))?;
+            .map_err(|e| from_sdk("appconfig:ListDeployments", e))?;
         let latest = deployments
             .items()
             .iter()
@@ -155,7 +156,7 @@ impl AppConfigDeployer {
             .version_number(version)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:GetHostedConfigurationVersion", e))?;
+            .map_err(|e| from_sdk("appconfig:GetHostedConfigurationVersion", e))?;
         Ok(Some(Deployed {
             deployment,
             version,
@@ -187,7 +188,7 @@ impl AppConfigDeployer {
             .description(description)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:CreateHostedConfigurationVersion", e))?;
+            .map_err(|e| from_sdk("appconfig:CreateHostedConfigurationVersion", e))?;
         Ok(created.version_number())
     }
 
@@ -202,7 +203,7 @@ impl AppConfigDeployer {
             .list_deployment_strategies()
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:ListDeploymentStrategies", e))?;
+            .map_err(|e| from_sdk("appconfig:ListDeploymentStrategies", e))?;
         find(strategies.items(), name_or_id, |s| (s.id(), s.name())).ok_or_else(|| {
             missing(
                 "appconfig:ListDeploymentStrategies",
@@ -235,7 +236,7 @@ impl AppConfigDeployer {
             .description(description)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:StartDeployment", e))?;
+            .map_err(|e| from_sdk("appconfig:StartDeployment", e))?;
         Ok(started.deployment_number())
     }
 
@@ -253,7 +254,7 @@ impl AppConfigDeployer {
             .deployment_number(number)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("appconfig:GetDeployment", e))?;
+            .map_err(|e| from_sdk("appconfig:GetDeployment", e))?;
         let state = d.state().cloned().unwrap_or(DeploymentState::Deploying);
         let mut events: Vec<(i64, String, String)> = d
             .event_log()

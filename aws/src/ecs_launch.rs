@@ -6,96 +6,15 @@
 //! empty success: ECS reports placement problems (`RESOURCE:MEMORY`, `AGENT`, ...) in its
 //! `failures` list with HTTP 200, and a caller that missed them would drop the job.
 
-use std::future::Future;
-
 use aws_sdk_ecs::types::{
     CapacityProviderStrategyItem, ContainerOverride, KeyValuePair, Tag, TaskOverride,
 };
 use aws_sdk_ecs::Client;
 use rc_core::observed::STARTED_BY;
-use rc_core::TaskSize;
 
+use crate::error::from_sdk;
 use crate::AwsError;
-
-/// Starts and stops tasks in one ECS cluster.
-pub trait TaskLauncher: Send + Sync {
-    /// Starts one task and returns its ARN.
-    ///
-    /// With the same `client_token` ECS starts nothing new and answers with the first task, so a
-    /// retried request is harmless on real ECS (emulators may not honour the token).
-    ///
-    /// # Errors
-    ///
-    /// [`LaunchError::NotPlaced`] when ECS answered but started nothing, else the AWS failure.
-    fn run_task(
-        &self,
-        request: &RunTaskRequest,
-    ) -> impl Future<Output = Result<String, LaunchError>> + Send;
-
-    /// Asks ECS to stop a task; stopping one that already stopped succeeds.
-    ///
-    /// # Errors
-    ///
-    /// The AWS failure, classified for retry.
-    fn stop_task(
-        &self,
-        task_arn: &str,
-        reason: &str,
-    ) -> impl Future<Output = Result<(), AwsError>> + Send;
-}
-
-/// One runner task to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunTaskRequest {
-    /// Task definition family, `family:revision` or ARN.
-    pub task_definition: String,
-    /// Capacity provider the task is placed with (the strategy's only entry, weight 1).
-    pub capacity_provider: String,
-    /// The container the size and environment apply to.
-    pub container: String,
-    /// Task-level cpu and memory; the container gets the same, being the task's only workload.
-    pub size: TaskSize,
-    /// Extra environment variables for the container. Task overrides are readable by anyone
-    /// with `ecs:DescribeTasks`, so never a secret here.
-    pub environment: Vec<(String, String)>,
-    /// Task tags, key then value.
-    pub tags: Vec<(String, String)>,
-    /// Idempotency token, at most 64 ASCII characters from `!` to `~` (ECS API reference).
-    pub client_token: String,
-}
-
-/// Why a task did not start.
-#[derive(Debug, thiserror::Error)]
-pub enum LaunchError {
-    /// The call itself failed.
-    #[error(transparent)]
-    Aws(#[from] AwsError),
-    /// ECS answered but placed nothing, with its reasons (e.g. `RESOURCE:MEMORY`).
-    #[error("ecs:RunTask started no task: {reasons}")]
-    NotPlaced {
-        /// The `failures` entries as `reason (detail)`, comma-separated.
-        reasons: String,
-    },
-}
-
-impl LaunchError {
-    /// Whether the same request may succeed later. Placement failures are: capacity frees up
-    /// and instances register.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            LaunchError::Aws(err) => err.is_retryable(),
-            LaunchError::NotPlaced { .. } => true,
-        }
-    }
-
-    /// A short label for metrics.
-    pub fn metric_label(&self) -> &'static str {
-        match self {
-            LaunchError::Aws(err) => err.metric_label(),
-            LaunchError::NotPlaced { .. } => "not_placed",
-        }
-    }
-}
+pub use rc_control::ports::ecs::{LaunchError, RunTaskRequest, TaskLauncher};
 
 /// [`TaskLauncher`] over the ECS API.
 #[derive(Clone, Debug)]
@@ -156,7 +75,7 @@ impl TaskLauncher for EcsTaskLauncher {
             .client_token(&request.client_token)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:RunTask", e))?;
+            .map_err(|e| from_sdk("ecs:RunTask", e))?;
         if let Some(arn) = answer.tasks().first().and_then(|task| task.task_arn()) {
             return Ok(arn.to_owned());
         }
@@ -189,7 +108,7 @@ impl TaskLauncher for EcsTaskLauncher {
             .reason(reason)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:StopTask", e))?;
+            .map_err(|e| from_sdk("ecs:StopTask", e))?;
         Ok(())
     }
 }

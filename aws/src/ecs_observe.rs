@@ -8,7 +8,6 @@
 //! `status` and agent connection become one `active` flag.
 
 use std::collections::BTreeSet;
-use std::future::Future;
 
 use aws_sdk_ecs::types::{DesiredStatus, Resource, Task, TaskField};
 use aws_sdk_ecs::Client;
@@ -16,73 +15,13 @@ use rc_core::observed::{tags, ObservedTask, Origin, TaskState, JIT_PARAM_ENV};
 use rc_core::scale_up::JobId;
 use rc_core::{CpuUnits, MemMib, TaskSize, Timestamp};
 
+use crate::error::from_sdk;
 use crate::AwsError;
+pub use rc_control::ports::ecs::{ClusterObserver, ContainerInstance, ProviderGroup};
 
 /// DescribeTasks, DescribeContainerInstances and DescribeCapacityProviders take at most 100
 /// names per call (ECS API reference), and list calls page by 100.
 const ECS_BATCH: usize = 100;
-
-/// Reads the state of one ECS cluster.
-pub trait ClusterObserver: Send + Sync {
-    /// Every task whose desired status is RUNNING, PROVISIONING ones included. Tasks ECS
-    /// describes in a shape we cannot read are logged and left out.
-    ///
-    /// # Errors
-    ///
-    /// The AWS failure, classified for retry.
-    fn live_tasks(&self) -> impl Future<Output = Result<Vec<ObservedTask>, AwsError>> + Send;
-
-    /// The Auto Scaling Group behind each of the named capacity providers. A provider ECS does
-    /// not know is absent from the answer; Fargate's providers are present with no group.
-    ///
-    /// # Errors
-    ///
-    /// The AWS failure, classified for retry.
-    fn provider_groups(
-        &self,
-        names: &[String],
-    ) -> impl Future<Output = Result<Vec<ProviderGroup>, AwsError>> + Send;
-
-    /// Every container instance registered with the cluster, in any status but INACTIVE.
-    ///
-    /// # Errors
-    ///
-    /// The AWS failure, classified for retry.
-    fn container_instances(
-        &self,
-    ) -> impl Future<Output = Result<Vec<ContainerInstance>, AwsError>> + Send;
-
-    /// The repositories (`rc:repo` tag) of the tasks we started for jobs that ECS still lists:
-    /// live ones, and stopped ones, which ECS keeps listing for about an hour after they stop.
-    /// The tick's rescue scan looks for lost jobs in these repositories.
-    ///
-    /// # Errors
-    ///
-    /// The AWS failure, classified for retry.
-    fn recent_job_repos(&self) -> impl Future<Output = Result<BTreeSet<String>, AwsError>> + Send;
-}
-
-/// A capacity provider and the Auto Scaling Group it scales.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderGroup {
-    /// Capacity provider name.
-    pub capacity_provider: String,
-    /// Auto Scaling Group name; `None` for providers without one (`FARGATE`, `FARGATE_SPOT`).
-    pub group: Option<String>,
-}
-
-/// One registered container instance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerInstance {
-    /// The EC2 instance behind it.
-    pub ec2_instance_id: String,
-    /// ECS places tasks on it: status ACTIVE and its agent connected.
-    pub active: bool,
-    /// What it offered when it registered (its capacity after the agent's reservation).
-    pub registered: TaskSize,
-    /// What is still free.
-    pub remaining: TaskSize,
-}
 
 /// [`ClusterObserver`] over the ECS API.
 #[derive(Clone, Debug)]
@@ -109,7 +48,7 @@ impl EcsClusterObserver {
             .include(TaskField::Tags)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+            .map_err(|e| from_sdk("ecs:DescribeTasks", e))?;
         Ok(answer
             .tasks()
             .iter()
@@ -134,7 +73,7 @@ impl EcsClusterObserver {
             .set_container_instances(Some(arns))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ecs:DescribeContainerInstances", e))?;
+            .map_err(|e| from_sdk("ecs:DescribeContainerInstances", e))?;
         Ok(answer
             .container_instances()
             .iter()
@@ -163,7 +102,7 @@ impl ClusterObserver for EcsClusterObserver {
             .send();
         let mut tasks = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e))?;
+            let page = page.map_err(|e| from_sdk("ecs:ListTasks", e))?;
             if !page.task_arns().is_empty() {
                 tasks.extend(self.describe_tasks(page.task_arns().to_vec()).await?);
             }
@@ -180,7 +119,7 @@ impl ClusterObserver for EcsClusterObserver {
                 .set_capacity_providers(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| AwsError::from_sdk("ecs:DescribeCapacityProviders", e))?;
+                .map_err(|e| from_sdk("ecs:DescribeCapacityProviders", e))?;
             groups.extend(answer.capacity_providers().iter().filter_map(|provider| {
                 Some(ProviderGroup {
                     capacity_provider: provider.name()?.to_owned(),
@@ -203,7 +142,7 @@ impl ClusterObserver for EcsClusterObserver {
             .send();
         let mut instances = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ecs:ListContainerInstances", e))?;
+            let page = page.map_err(|e| from_sdk("ecs:ListContainerInstances", e))?;
             let arns = page.container_instance_arns();
             if !arns.is_empty() {
                 instances.extend(self.describe_container_instances(arns.to_vec()).await?);
@@ -226,7 +165,7 @@ impl ClusterObserver for EcsClusterObserver {
                 .into_paginator()
                 .send();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| AwsError::from_sdk("ecs:ListTasks", e))?;
+                let page = page.map_err(|e| from_sdk("ecs:ListTasks", e))?;
                 if page.task_arns().is_empty() {
                     continue;
                 }
@@ -238,7 +177,7 @@ impl ClusterObserver for EcsClusterObserver {
                     .include(TaskField::Tags)
                     .send()
                     .await
-                    .map_err(|e| AwsError::from_sdk("ecs:DescribeTasks", e))?;
+                    .map_err(|e| from_sdk("ecs:DescribeTasks", e))?;
                 repos.extend(answer.tasks().iter().flat_map(|task| {
                     task.tags()
                         .iter()

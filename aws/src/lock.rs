@@ -22,14 +22,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use rc_control::ports::ClassLeases;
 use tokio::sync::OwnedMutexGuard;
 
+use crate::error::from_sdk;
 use crate::AwsError;
 
-/// How long an acquire keeps trying before it gives up. One holder's observe → decide → launch
-/// takes well under a second on the AWS APIs (three round trips per launch, ten at once);
-/// a few seconds cover a queue of waiters without holding a Lambda invocation for long.
-pub const LOCK_WAIT: Duration = Duration::from_secs(5);
+pub use rc_control::ports::lease::LOCK_WAIT;
 
 /// Pause between two tries of a held DynamoDB lease.
 const RETRY_EVERY: Duration = Duration::from_millis(100);
@@ -168,7 +167,7 @@ impl ClassLocks {
             .expression_attribute_values(":holder", AttributeValue::S(lease.holder.clone()))
             .send()
             .await;
-        match answer.map_err(|e| AwsError::from_sdk("dynamodb:DeleteItem", e)) {
+        match answer.map_err(|e| from_sdk("dynamodb:DeleteItem", e)) {
             Ok(_) => Ok(()),
             Err(AwsError::Rejected { code, .. }) if code == "ConditionalCheckFailedException" => {
                 Ok(())
@@ -176,15 +175,17 @@ impl ClassLocks {
             Err(err) => Err(err),
         }
     }
+}
 
-    /// Gives every lease back. A failure is only logged: that lease expires on its own, and
-    /// the decisions made under it are already carried out.
-    pub async fn release_all(&self, leases: Vec<Lease>) {
-        for lease in leases {
-            if let Err(err) = self.release(lease).await {
-                tracing::warn!(error = %err, "could not release a class lease; it expires on its own");
-            }
-        }
+impl ClassLeases for ClassLocks {
+    type Lease = Lease;
+
+    async fn acquire(&self, class: &str) -> Result<Option<Lease>, AwsError> {
+        ClassLocks::acquire(self, class).await
+    }
+
+    async fn release(&self, lease: Lease) -> Result<(), AwsError> {
+        ClassLocks::release(self, lease).await
     }
 }
 
@@ -216,7 +217,7 @@ async fn try_put(
         .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
         .send()
         .await;
-    match answer.map_err(|e| AwsError::from_sdk("dynamodb:PutItem", e)) {
+    match answer.map_err(|e| from_sdk("dynamodb:PutItem", e)) {
         Ok(_) => Ok(true),
         Err(AwsError::Rejected { code, .. }) if code == "ConditionalCheckFailedException" => {
             Ok(false)

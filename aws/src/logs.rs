@@ -7,6 +7,7 @@
 
 use aws_sdk_cloudwatchlogs::Client;
 
+use crate::error::from_sdk;
 use crate::AwsError;
 
 /// One log event as CloudWatch Logs stored it.
@@ -47,7 +48,7 @@ pub async fn filter_events(
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("logs:FilterLogEvents", e))?;
+            .map_err(|e| from_sdk("logs:FilterLogEvents", e))?;
         events.extend(page.events().iter().filter_map(|e| {
             Some(LogEvent {
                 group: group.to_string(),

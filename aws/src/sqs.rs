@@ -1,6 +1,5 @@
 //! The jobs queue: the webhook and the manager's re-checks write [`JobMessage`]s to it.
 
-use std::future::Future;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
@@ -10,21 +9,9 @@ use aws_sdk_sqs::types::{
 use aws_sdk_sqs::Client;
 use rc_core::message::JobMessage;
 
+use crate::error::from_sdk;
 use crate::AwsError;
-
-/// Somewhere to put job messages for the manager.
-pub trait JobQueue: Send + Sync {
-    /// Sends one message, visible to consumers after `delay` (at most 15 minutes, an SQS limit).
-    ///
-    /// # Errors
-    ///
-    /// The AWS failure, classified for retry.
-    fn send(
-        &self,
-        message: &JobMessage,
-        delay: Duration,
-    ) -> impl Future<Output = Result<(), AwsError>> + Send;
-}
+pub use rc_control::ports::queue::{JobQueue, QueueMessage};
 
 /// [`JobQueue`] over an SQS standard queue.
 ///
@@ -57,26 +44,6 @@ impl SqsJobQueue {
     }
 }
 
-/// One message from the jobs queue, as the Lambda event or ReceiveMessage hands it over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueMessage {
-    /// SQS message id (what a batch response names).
-    pub id: String,
-    /// Receipt handle (what delete and visibility calls take).
-    pub receipt_handle: String,
-    /// The body: a versioned [`JobMessage`].
-    pub body: String,
-    /// `ApproximateReceiveCount`: 1 on first delivery.
-    pub receive_count: u32,
-}
-
-impl QueueMessage {
-    /// Reads `ApproximateReceiveCount`; a missing or unreadable count is a first delivery.
-    pub fn parse_receive_count(value: Option<&str>) -> u32 {
-        value.and_then(|v| v.parse().ok()).unwrap_or(1)
-    }
-}
-
 /// SQS long polling waits at most 20 s (`WaitTimeSeconds` maximum), and a receive returns at
 /// most 10 messages (`MaxNumberOfMessages` maximum), the Lambda event source's default batch.
 const LONG_POLL_SECONDS: i32 = 20;
@@ -98,7 +65,7 @@ impl SqsJobQueue {
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("sqs:ReceiveMessage", e))?;
+            .map_err(|e| from_sdk("sqs:ReceiveMessage", e))?;
         Ok(answer
             .messages
             .unwrap_or_default()
@@ -131,7 +98,7 @@ impl SqsJobQueue {
             .set_entries(Some(entries.collect()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("sqs:DeleteMessageBatch", e))?;
+            .map_err(|e| from_sdk("sqs:DeleteMessageBatch", e))?;
         Ok(answer.failed().len())
     }
 
@@ -160,7 +127,7 @@ impl SqsJobQueue {
             .set_entries(Some(entries.collect()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("sqs:ChangeMessageVisibilityBatch", e))?;
+            .map_err(|e| from_sdk("sqs:ChangeMessageVisibilityBatch", e))?;
         Ok(answer.failed().len())
     }
 }
@@ -188,7 +155,7 @@ impl JobQueue for SqsJobQueue {
             .delay_seconds(delay_seconds)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("sqs:SendMessage", e))?;
+            .map_err(|e| from_sdk("sqs:SendMessage", e))?;
         Ok(())
     }
 }

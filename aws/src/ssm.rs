@@ -15,7 +15,12 @@ use rc_core::reaper::JitParameter;
 use rc_core::Timestamp;
 
 use crate::rate::RateLimiter;
-use crate::retry::Backoff;
+use rc_control::ports::JitSecrets;
+use rc_control::retry::retry;
+use rc_core::schedule::Backoff;
+
+use crate::error::from_sdk;
+use crate::runtime::TokioRuntime;
 use crate::AwsError;
 
 /// DescribeParameters returns at most 50 parameters per call (SSM API reference).
@@ -92,7 +97,7 @@ impl Parameters {
             .with_decryption(true)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("ssm:GetParameter", e))?;
+            .map_err(|e| from_sdk("ssm:GetParameter", e))?;
         out.parameter
             .and_then(|p| p.value)
             .ok_or_else(|| AwsError::Unexpected {
@@ -119,8 +124,12 @@ impl Parameters {
         description: &str,
     ) -> Result<(), AwsError> {
         let tier = tier_for(value);
-        PUT_BACKOFF
-            .run("ssm:PutParameter", AwsError::is_retryable, || async {
+        retry(
+            PUT_BACKOFF,
+            &TokioRuntime,
+            "ssm:PutParameter",
+            AwsError::is_retryable,
+            || async {
                 if let Some(limiter) = &self.put_rate {
                     limiter.acquire().await;
                 }
@@ -136,9 +145,10 @@ impl Parameters {
                     .send()
                     .await
                     .map(drop)
-                    .map_err(|e| AwsError::from_sdk("ssm:PutParameter", e))
-            })
-            .await
+                    .map_err(|e| from_sdk("ssm:PutParameter", e))
+            },
+        )
+        .await
     }
 
     /// Deletes a parameter; one that is already gone counts as deleted.
@@ -149,7 +159,7 @@ impl Parameters {
     pub async fn delete(&self, name: &str) -> Result<(), AwsError> {
         match self.client.delete_parameter().name(name).send().await {
             Ok(_) => Ok(()),
-            Err(e) => match AwsError::from_sdk("ssm:DeleteParameter", e) {
+            Err(e) => match from_sdk("ssm:DeleteParameter", e) {
                 AwsError::Rejected { code, .. } if code == "ParameterNotFound" => Ok(()),
                 other => Err(other),
             },
@@ -188,7 +198,7 @@ impl Parameters {
             .send();
         let mut parameters = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| AwsError::from_sdk("ssm:DescribeParameters", e))?;
+            let page = page.map_err(|e| from_sdk("ssm:DescribeParameters", e))?;
             parameters.extend(page.parameters().iter().filter_map(|p| {
                 Some(JitParameter {
                     name: p.name()?.to_owned(),
@@ -198,6 +208,20 @@ impl Parameters {
             }));
         }
         Ok(parameters)
+    }
+}
+
+impl JitSecrets for Parameters {
+    async fn put_secure(&self, name: &str, value: &str, description: &str) -> Result<(), AwsError> {
+        Parameters::put_secure(self, name, value, description).await
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), AwsError> {
+        Parameters::delete(self, name).await
+    }
+
+    async fn list_jit_parameters(&self, path: &str) -> Result<Vec<JitParameter>, AwsError> {
+        Parameters::list_jit_parameters(self, path).await
     }
 }
 

@@ -24,7 +24,6 @@ use rc_aws::config_source::{
 use rc_aws::ssm::Parameters;
 use rc_aws::{AsgAutoScaling, EcsClusterObserver, SqsJobQueue};
 use rc_cluster_autoscaler::Autoscaler;
-use rc_github::client::GithubClient;
 use rc_manager::{Manager, ManagerEnv};
 use rc_webhook::{Reply, Webhook, MAX_BODY_BYTES};
 
@@ -200,10 +199,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// `RC_LOCK_TABLE` names a DynamoDB table) keep the queue loop and the tick from deciding for
 /// the same class at once.
 async fn shared_manager(
-    slot: &mut Option<Arc<Manager<GithubClient>>>,
+    slot: &mut Option<Arc<Manager>>,
     aws: &aws_config::SdkConfig,
     config: &LastKnownGood,
-) -> anyhow::Result<Arc<Manager<GithubClient>>> {
+) -> anyhow::Result<Arc<Manager>> {
     if slot.is_none() {
         *slot = Some(Arc::new(
             ManagerEnv::from_env()?.build(aws, &config.get()).await?,

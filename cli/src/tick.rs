@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use rc_core::Timestamp;
-use rc_manager::tick::wall_clock;
+use rc_manager::wall_clock;
 use rc_manager::ManagerEnv;
 
 #[derive(clap::Args)]

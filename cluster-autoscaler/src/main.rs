@@ -22,7 +22,11 @@ async fn main() -> Result<(), Error> {
     );
     let autoscaler = &autoscaler;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        autoscaler.handle(&event.payload).await.map_err(Error::from)
+        // Boxed: inlined in the handler's future, the run's future overflows the compiler's
+        // layout query depth.
+        Box::pin(autoscaler.handle(&event.payload))
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

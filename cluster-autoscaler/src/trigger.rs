@@ -1,53 +1,17 @@
-//! What woke the Lambda, and whether a run would tell us anything new.
-//!
-//! EventBridge delivers an "ECS Task State Change" event for every task state change (at least
-//! once, possibly twice, in no guaranteed order), and a scheduled event every minute as the
-//! safety net. Only a task entering PROVISIONING is worth a run; anything else that is not a
-//! task state change (the schedule, a manual invoke) reconciles unconditionally, since a run
-//! is level-triggered and idempotent.
-//!
-//! [`Dedupe`] skips events a warm instance has already answered: the same task at a version it
-//! has handled, or a task created well before an observation this instance completed (that run
-//! already counted it). Both only save API calls; forgetting them is safe.
-
-use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
+//! What woke the Lambda: its payload read as an autoscaler [`Trigger`]; whether a run would
+//! tell anything new is the orchestration's [`Dedupe`](rc_control::autoscaler::Dedupe).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Utc};
 use rc_core::observed::TaskState;
 use rc_core::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
+
+pub use rc_control::autoscaler::{Skip, Trigger};
 
 /// The `detail-type` of ECS task state change events.
 const TASK_STATE_CHANGE: &str = "ECS Task State Change";
-
-/// Task ARNs remembered per warm instance; the oldest are forgotten first.
-const REMEMBERED_TASKS: usize = 4096;
-
-/// ECS reads are eventually consistent (ECS API reference, "Eventual consistency"): a task
-/// created just before a ListTasks call may be missing from its answer. Only a task created this
-/// long before an observation counts as seen by it.
-const CONSISTENCY_MARGIN: Duration = Duration::from_secs(5);
-
-/// Why an invocation started.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trigger {
-    /// A task entered PROVISIONING.
-    Provisioning {
-        /// Task ARN.
-        task: String,
-        /// The task's `version`, which ECS increments on every change.
-        version: i64,
-        /// When ECS created the task, if the event says.
-        created_at: Option<Timestamp>,
-    },
-    /// A task changed to a state other than PROVISIONING: nothing new to plan for.
-    OtherTaskState,
-    /// The schedule, a manual invoke, or anything else: reconcile.
-    Reconcile,
-}
 
 /// The part of an ECS task state change event's `detail` we read.
 #[derive(Debug, Deserialize)]
@@ -59,95 +23,27 @@ struct TaskDetail {
     created_at: Option<DateTime<Utc>>,
 }
 
-impl Trigger {
-    /// Classifies a Lambda payload. An ECS event whose detail cannot be read reconciles rather
-    /// than being dropped.
-    pub fn from_event(payload: &Value) -> Trigger {
-        let Ok(event) = EventBridgeEvent::<Value>::deserialize(payload) else {
-            return Trigger::Reconcile;
-        };
-        if event.detail_type != TASK_STATE_CHANGE {
-            return Trigger::Reconcile;
-        }
-        match TaskDetail::deserialize(&event.detail) {
-            Ok(detail)
-                if TaskState::from_ecs(&detail.last_status) == Some(TaskState::Provisioning) =>
-            {
-                Trigger::Provisioning {
-                    task: detail.task_arn,
-                    version: detail.version,
-                    created_at: detail.created_at.map(Timestamp::from_datetime),
-                }
-            }
-            Ok(_) => Trigger::OtherTaskState,
-            Err(error) => {
-                tracing::warn!(%error, "unreadable ECS task state change; reconciling");
-                Trigger::Reconcile
-            }
-        }
+/// Classifies a Lambda payload. An ECS event whose detail cannot be read reconciles rather than
+/// being dropped.
+pub fn from_event(payload: &Value) -> Trigger {
+    let Ok(event) = EventBridgeEvent::<Value>::deserialize(payload) else {
+        return Trigger::Reconcile;
+    };
+    if event.detail_type != TASK_STATE_CHANGE {
+        return Trigger::Reconcile;
     }
-}
-
-/// Why an invocation did not run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Skip {
-    /// The event is about a state other than PROVISIONING.
-    NotProvisioning,
-    /// This instance already handled this task at this version or a later one.
-    Duplicate,
-    /// This instance completed an observation that already saw the task.
-    AlreadyObserved,
-}
-
-/// What a warm Lambda instance remembers between invocations; see the [module docs](self).
-#[derive(Debug, Default)]
-pub struct Dedupe {
-    versions: HashMap<String, i64>,
-    order: VecDeque<String>,
-    last_observation: Option<Timestamp>,
-}
-
-impl Dedupe {
-    /// Whether `trigger` needs a run; `None` means run.
-    pub fn check(&self, trigger: &Trigger) -> Option<Skip> {
-        match trigger {
-            Trigger::Reconcile => None,
-            Trigger::OtherTaskState => Some(Skip::NotProvisioning),
+    match TaskDetail::deserialize(&event.detail) {
+        Ok(detail) if TaskState::from_ecs(&detail.last_status) == Some(TaskState::Provisioning) => {
             Trigger::Provisioning {
-                task,
-                version,
-                created_at,
-            } => {
-                if self.versions.get(task).is_some_and(|seen| seen >= version) {
-                    Some(Skip::Duplicate)
-                } else if created_at
-                    .zip(self.last_observation)
-                    .is_some_and(|(created, observed)| created + CONSISTENCY_MARGIN <= observed)
-                {
-                    Some(Skip::AlreadyObserved)
-                } else {
-                    None
-                }
+                task: detail.task_arn,
+                version: detail.version,
+                created_at: detail.created_at.map(Timestamp::from_datetime),
             }
         }
-    }
-
-    /// Records a successful run for `trigger` whose observation started at `observed_at`.
-    pub fn record(&mut self, trigger: &Trigger, observed_at: Timestamp) {
-        self.last_observation = Some(observed_at);
-        let Trigger::Provisioning { task, version, .. } = trigger else {
-            return;
-        };
-        if self.versions.insert(task.clone(), *version).is_none() {
-            self.order.push_back(task.clone());
-            if self.order.len() > REMEMBERED_TASKS {
-                let oldest = self
-                    .order
-                    .pop_front()
-                    .expect("longer than the limit, so not empty");
-                self.versions.remove(&oldest);
-            }
+        Ok(_) => Trigger::OtherTaskState,
+        Err(error) => {
+            tracing::warn!(%error, "unreadable ECS task state change; reconciling");
+            Trigger::Reconcile
         }
     }
 }
@@ -168,7 +64,7 @@ mod tests {
             task,
             version,
             created_at,
-        } = Trigger::from_event(&event())
+        } = from_event(&event())
         else {
             panic!("fixture is a PROVISIONING event");
         };
@@ -184,7 +80,7 @@ mod tests {
     fn other_states_and_other_events() {
         let mut running = event();
         running["detail"]["lastStatus"] = "RUNNING".into();
-        assert_eq!(Trigger::from_event(&running), Trigger::OtherTaskState);
+        assert_eq!(from_event(&running), Trigger::OtherTaskState);
 
         let schedule = serde_json::json!({
             "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
@@ -193,55 +89,7 @@ mod tests {
             "resources": ["arn:aws:events:us-east-1:123456789012:rule/rc-cluster-autoscaler"],
             "detail": {}
         });
-        assert_eq!(Trigger::from_event(&schedule), Trigger::Reconcile);
-        assert_eq!(
-            Trigger::from_event(&serde_json::json!({})),
-            Trigger::Reconcile
-        );
-    }
-
-    #[test]
-    fn dedupes_by_version_and_by_observation() {
-        let trigger = Trigger::from_event(&event());
-        let mut dedupe = Dedupe::default();
-        assert_eq!(dedupe.check(&trigger), None);
-
-        // Observed one second after creation: too early to be sure ListTasks saw it.
-        let created = Timestamp::from_datetime("2025-03-04T09:15:02.118Z".parse().expect("a date"));
-        dedupe.record(&Trigger::Reconcile, created + Duration::from_secs(1));
-        assert_eq!(dedupe.check(&trigger), None);
-
-        dedupe.record(&trigger, created + Duration::from_secs(1));
-        assert_eq!(dedupe.check(&trigger), Some(Skip::Duplicate));
-
-        let Trigger::Provisioning { task, .. } = &trigger else {
-            unreachable!()
-        };
-        let other = Trigger::Provisioning {
-            task: format!("{task}-other"),
-            version: 1,
-            created_at: Some(created),
-        };
-        assert_eq!(dedupe.check(&other), None);
-        dedupe.record(&Trigger::Reconcile, created + Duration::from_secs(6));
-        assert_eq!(dedupe.check(&other), Some(Skip::AlreadyObserved));
-    }
-
-    #[test]
-    fn forgets_the_oldest_tasks() {
-        let mut dedupe = Dedupe::default();
-        let trigger = |i: usize| Trigger::Provisioning {
-            task: format!("task-{i}"),
-            version: 1,
-            created_at: None,
-        };
-        for i in 0..=REMEMBERED_TASKS {
-            dedupe.record(&trigger(i), Timestamp(0));
-        }
-        assert_eq!(dedupe.check(&trigger(0)), None);
-        assert_eq!(
-            dedupe.check(&trigger(REMEMBERED_TASKS)),
-            Some(Skip::Duplicate)
-        );
+        assert_eq!(from_event(&schedule), Trigger::Reconcile);
+        assert_eq!(from_event(&serde_json::json!({})), Trigger::Reconcile);
     }
 }

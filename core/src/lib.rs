@@ -13,6 +13,8 @@
 //! - [`scope`]: whether a delivery comes from the configured enterprise, organization or repository.
 //! - [`bounded`]: outside text shortened before it is echoed into reasons and logs.
 //! - [`message`]: the versioned queue messages shared by the webhook and the manager.
+//! - [`schedule`]: re-check delays, backoffs, and what becomes of a message after its decision.
+//! - [`naming`]: runner names, client tokens, JIT parameter names.
 //! - [`scale_up`]: how many runners to start for queued jobs.
 //! - [`warm`]: warm-pool targets from schedules, top-up and trim.
 //! - [`reaper`]: stuck tasks, ghost runners, stale JIT parameters, idle on-demand runners.
@@ -24,12 +26,14 @@
 pub mod bounded;
 pub mod diff;
 pub mod message;
+pub mod naming;
 pub mod observed;
 pub mod packing;
 pub mod reaper;
 pub mod recovery;
 pub mod routing;
 pub mod scale_up;
+pub mod schedule;
 pub mod scope;
 pub mod time;
 pub mod warm;

@@ -17,7 +17,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 use rc_aws::config_source::{ConfigCell, ConfigSource, CONFIG_MAX_AGE};
 use rc_manager::queue::{emit_rate_limit, handle_event};
-use rc_manager::tick::wall_clock;
+use rc_manager::wall_clock;
 use rc_manager::ManagerEnv;
 use serde_json::{json, Value};
 
@@ -78,22 +78,23 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         };
         // Boxed: inlined in the handler's future, the build's future overflows the compiler's
         // layout query depth.
+        // The batch and the tick likewise.
         let manager = manager
             .get_or_try_init(|| Box::pin(wiring.build(aws, &config)))
             .await?;
         let now = wall_clock();
         let answer = match invocation {
             Invocation::Batch(batch) => {
-                serde_json::to_value(handle_event(manager, &config, now, batch).await)?
+                serde_json::to_value(Box::pin(handle_event(manager, &config, now, batch)).await)?
             }
             Invocation::Tick => {
-                let report = manager.tick(&config, now, false).await;
+                let report = Box::pin(manager.tick(&config, now, false)).await;
                 tracing::info!(failures = report.failures(), "{}", report.summary());
                 report.emit_metrics();
                 json!({ "at": report.at, "counts": report.counts, "failures": report.failures() })
             }
         };
-        emit_rate_limit(manager.github());
+        emit_rate_limit(&manager.ports().github);
         Ok::<Value, lambda_runtime::Error>(answer)
     }))
     .await

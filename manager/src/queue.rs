@@ -13,9 +13,8 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use rc_aws::config_source::{LastKnownGood, CONFIG_MAX_AGE};
 use rc_aws::emf::{MetricSet, Unit};
-use rc_aws::{AwsError, ClusterObserver, SqsJobQueue, TaskLauncher};
+use rc_aws::{AwsError, SqsJobQueue};
 use rc_core::Timestamp;
-use rc_github::api::GithubApi;
 use rc_github::client::GithubClient;
 
 use crate::{Disposition, Manager, QueueMessage};
@@ -57,36 +56,29 @@ pub fn batch_response(messages: &[QueueMessage], dispositions: &[Disposition]) -
 }
 
 /// One Lambda invocation: handles the event's batch and answers which messages failed.
-pub async fn handle_event<G, L, O>(
-    manager: &Manager<G, L, O, SqsJobQueue>,
+pub async fn handle_event(
+    manager: &Manager,
     config: &rc_config::Config,
     now: Timestamp,
     event: SqsEvent,
-) -> SqsBatchResponse
-where
-    G: GithubApi,
-    L: TaskLauncher,
-    O: ClusterObserver,
-{
+) -> SqsBatchResponse {
     let messages = messages_from_event(event);
-    let dispositions = manager.handle_batch(config, now, &messages).await;
-    delay_redelivery(&manager.queue, &messages, &dispositions).await;
-    batch_response(&messages, &dispositions)
+    let outcome = manager.handle_batch(config, now, &messages).await;
+    outcome.metrics.emit();
+    delay_redelivery(&manager.ports().queue, &messages, &outcome.dispositions).await;
+    batch_response(&messages, &outcome.dispositions)
 }
 
 /// Reads the jobs queue until `shutdown` completes, handling each batch as the Lambda does.
 /// The batch in hand when `shutdown` completes is finished first, so no launch is cut short.
 ///
 /// Receive failures are logged and retried with backoff; this returns only on shutdown.
-pub async fn run_queue_loop<L, O>(
-    manager: &Manager<GithubClient, L, O, SqsJobQueue>,
+pub async fn run_queue_loop(
+    manager: &Manager,
     config: &LastKnownGood,
     shutdown: impl Future<Output = ()>,
-) where
-    L: TaskLauncher,
-    O: ClusterObserver,
-{
-    let queue = &manager.queue;
+) {
+    let queue = &manager.ports().queue;
     let mut backoff = RECEIVE_BACKOFF;
     tokio::pin!(shutdown);
     loop {
@@ -113,16 +105,17 @@ pub async fn run_queue_loop<L, O>(
             continue;
         }
         let config = config.current(CONFIG_MAX_AGE).await;
-        let dispositions = manager
+        let outcome = manager
             .handle_batch(
                 &config,
                 Timestamp::from_datetime(chrono::Utc::now()),
                 &messages,
             )
             .await;
-        delay_redelivery(queue, &messages, &dispositions).await;
-        delete_done(queue, &messages, &dispositions).await;
-        emit_rate_limit(manager.github());
+        outcome.metrics.emit();
+        delay_redelivery(queue, &messages, &outcome.dispositions).await;
+        delete_done(queue, &messages, &outcome.dispositions).await;
+        emit_rate_limit(&manager.ports().github);
     }
 }
 

@@ -24,7 +24,7 @@ use rc_config::Config;
 use rc_github::auth::{SetupError, HOOK_ID_VAR, TOKEN_VAR};
 use rc_github::client::GithubClient;
 
-use crate::{Manager, DEFAULT_CONTROLLER_ID};
+use crate::{AwsPorts, Manager, DEFAULT_CONTROLLER_ID};
 
 /// PutParameter's default throughput: 3 transactions per second per account and Region
 /// ("AWS Systems Manager endpoints and quotas", Parameter Store, max throughput; 10 with the
@@ -163,11 +163,7 @@ impl ManagerEnv {
     /// # Panics
     ///
     /// Outside a Tokio runtime.
-    pub async fn build(
-        &self,
-        aws: &SdkConfig,
-        config: &Config,
-    ) -> Result<Manager<GithubClient>, WiringError> {
+    pub async fn build(&self, aws: &SdkConfig, config: &Config) -> Result<Manager, WiringError> {
         let parameters = Parameters::new(aws_sdk_ssm::Client::new(aws))
             .with_kms_key_id(self.ssm_kms_key_id.clone())
             .with_put_rate(RateLimiter::new(self.ssm_put_rate));
@@ -179,21 +175,21 @@ impl ManagerEnv {
         )
         .await?;
         let ecs = aws_sdk_ecs::Client::new(aws);
-        let mut manager = Manager::with_controller_id(
-            Manager::new(
-                github,
-                EcsTaskLauncher::new(ecs.clone(), &self.cluster),
-                EcsClusterObserver::new(ecs, &self.cluster),
-                SqsJobQueue::new(aws_sdk_sqs::Client::new(aws), &self.queue_url),
-                parameters,
-                &self.ssm_prefix,
-            ),
-            &self.controller_id,
-        );
-        if let Some((table, ttl)) = &self.lock_table {
-            let client = aws_sdk_dynamodb::Client::new(aws);
-            manager = manager.with_class_locks(ClassLocks::dynamodb(client, table, *ttl));
-        }
+        let leases = match &self.lock_table {
+            Some((table, ttl)) => {
+                ClassLocks::dynamodb(aws_sdk_dynamodb::Client::new(aws), table, *ttl)
+            }
+            None => ClassLocks::in_process(),
+        };
+        let ports = AwsPorts {
+            github,
+            launcher: EcsTaskLauncher::new(ecs.clone(), &self.cluster),
+            observer: EcsClusterObserver::new(ecs, &self.cluster),
+            queue: SqsJobQueue::new(aws_sdk_sqs::Client::new(aws), &self.queue_url),
+            secrets: parameters,
+            leases,
+        };
+        let manager = Manager::new(ports, &self.ssm_prefix).with_controller_id(&self.controller_id);
         if self.redelivery_sweep {
             return Ok(manager);
         }

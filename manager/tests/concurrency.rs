@@ -61,18 +61,20 @@ async fn concurrent_handlers_hold_max_runners() {
 
     let handlers: Vec<_> = (1..=HANDLERS)
         .map(|job_id| {
-            let manager = h
-                .another_manager(&h.ssm_prefix)
-                .with_class_locks(ClassLocks::dynamodb(
+            let manager = h.another_manager(
+                &h.ssm_prefix,
+                ClassLocks::dynamodb(
                     dynamodb.clone(),
                     "concurrent-max-locks",
                     Duration::from_secs(60),
-                ));
+                ),
+            );
             let config = Arc::clone(&config);
             tokio::spawn(async move {
                 manager
                     .handle_batch(&config, NOW, &[queued(200 + job_id, 0)])
                     .await
+                    .dispositions
             })
         })
         .collect();

@@ -427,7 +427,8 @@ async fn a_recheck_launches_again_when_the_first_task_stopped() {
     assert_eq!(h.handle(&[queued(31, 0)]).await, [Disposition::Done]);
     let first = h.live_tasks().await.remove(0);
     h.manager
-        .launcher()
+        .ports()
+        .launcher
         .stop_task(first.task_arn().expect("an ARN"), "test: the task died")
         .await
         .expect("StopTask");

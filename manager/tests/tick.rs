@@ -14,10 +14,12 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::AutoScalingGroupProvider;
 use aws_sdk_ssm::types::ParameterType;
+use rc_aws::ClassLocks;
 use rc_core::observed::tags;
 use rc_core::recovery::scan_due;
 use rc_core::Timestamp;
-use rc_manager::tick::{wall_clock, Outcome, Step, TickReport};
+use rc_manager::tick::{Outcome, Step, TickReport};
+use rc_manager::wall_clock;
 use rc_manager::{Launched, Purpose};
 use rc_testkit::ecs::register_task_definition;
 use rc_testkit::github::Delivery;
@@ -281,7 +283,9 @@ async fn the_reaper_stops_stuck_tasks_and_removes_ghosts_and_stale_parameters() 
     // Another deployment with our prefix in the same cluster and org (its own SSM path): its
     // stuck-looking task, its ghost and its parameters are its own business.
     let other_prefix = format!("{}-other", h.ssm_prefix);
-    let other = h.another_manager(&other_prefix).with_controller_id("other");
+    let other = h
+        .another_manager(&other_prefix, ClassLocks::in_process())
+        .with_controller_id("other");
     let class = h.config.class("large").expect("the test class");
     let other_job = job(43);
     let purpose = Purpose::Job {

@@ -13,13 +13,13 @@ use aws_sdk_ecs::types::Task;
 use aws_sdk_sqs::types::QueueAttributeName;
 use aws_sdk_ssm::types::{ParameterMetadata, ParameterStringFilter};
 use rc_aws::ssm::Parameters;
-use rc_aws::{EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
+use rc_aws::{ClassLocks, EcsClusterObserver, EcsTaskLauncher, SqsJobQueue};
 use rc_config::Config;
 use rc_core::message::{JobMessage, JobRef, JobStatus};
 use rc_core::Timestamp;
 use rc_github::auth::Credentials;
 use rc_github::client::GithubClient;
-use rc_manager::{Manager, QueueMessage};
+use rc_manager::{AwsPorts, Manager, QueueMessage};
 use rc_testkit::ecs::{ecs_cluster_with_instance, register_task_definition};
 use rc_testkit::github::FakeGithub;
 use rc_testkit::moto::Moto;
@@ -72,7 +72,7 @@ pub struct Harness {
     pub config: Config,
     /// The YAML `config` was parsed from.
     pub config_yaml: String,
-    pub manager: Manager<GithubClient>,
+    pub manager: Manager,
     pub ecs: aws_sdk_ecs::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub ssm: aws_sdk_ssm::Client,
@@ -141,14 +141,15 @@ impl Harness {
             .expect("a GitHub client")
             .with_hook_id(HOOK_ID);
         let ssm_prefix = format!("/rc-test/{name}");
-        let manager = Manager::new(
-            client,
-            EcsTaskLauncher::new(ecs.clone(), name),
-            EcsClusterObserver::new(ecs.clone(), name),
-            SqsJobQueue::new(sqs.clone(), &queue_url),
-            Parameters::new(ssm.clone()).with_kms_key_id(kms_key_id.map(str::to_owned)),
-            &ssm_prefix,
-        );
+        let ports = AwsPorts {
+            github: client,
+            launcher: EcsTaskLauncher::new(ecs.clone(), name),
+            observer: EcsClusterObserver::new(ecs.clone(), name),
+            queue: SqsJobQueue::new(sqs.clone(), &queue_url),
+            secrets: Parameters::new(ssm.clone()).with_kms_key_id(kms_key_id.map(str::to_owned)),
+            leases: ClassLocks::in_process(),
+        };
+        let manager = Manager::new(ports, &ssm_prefix);
         aws_calls.clear();
         Harness {
             github,
@@ -166,25 +167,29 @@ impl Harness {
     }
 
     /// Another manager over the same cluster, queue and fake GitHub, with JIT parameters under
-    /// `ssm_prefix`, as a second Lambda invocation (or deployment) would be: its own clients,
-    /// nothing shared in process.
-    pub fn another_manager(&self, ssm_prefix: &str) -> Manager<GithubClient> {
+    /// `ssm_prefix` and class leases from `leases`, as a second Lambda invocation (or
+    /// deployment) would be: its own clients, nothing shared in process.
+    pub fn another_manager(&self, ssm_prefix: &str, leases: ClassLocks) -> Manager {
         let client = GithubClient::new(&self.config.github, Credentials::Token("ghs_test".into()))
             .expect("a GitHub client")
             .with_hook_id(HOOK_ID);
-        Manager::new(
-            client,
-            EcsTaskLauncher::new(self.ecs.clone(), &self.cluster),
-            EcsClusterObserver::new(self.ecs.clone(), &self.cluster),
-            SqsJobQueue::new(self.sqs.clone(), &self.queue_url),
-            Parameters::new(self.ssm.clone()),
-            ssm_prefix,
-        )
+        let ports = AwsPorts {
+            github: client,
+            launcher: EcsTaskLauncher::new(self.ecs.clone(), &self.cluster),
+            observer: EcsClusterObserver::new(self.ecs.clone(), &self.cluster),
+            queue: SqsJobQueue::new(self.sqs.clone(), &self.queue_url),
+            secrets: Parameters::new(self.ssm.clone()),
+            leases,
+        };
+        Manager::new(ports, ssm_prefix)
     }
 
     /// Handles one batch at [`NOW`].
     pub async fn handle(&self, messages: &[QueueMessage]) -> Vec<rc_manager::Disposition> {
-        self.manager.handle_batch(&self.config, NOW, messages).await
+        self.manager
+            .handle_batch(&self.config, NOW, messages)
+            .await
+            .dispositions
     }
 
     /// Every task of the cluster ECS still wants running, described with tags.

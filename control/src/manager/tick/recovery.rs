@@ -26,18 +26,17 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use rc_aws::{ClusterObserver, JobQueue, TaskLauncher};
 use rc_config::{Config, GithubScope};
 use rc_core::recovery::{
     plan_redeliveries, plan_rescue, scan_due, ApiBudget, Delivery, RedeliveryDecision,
     RescueDecision, ScannedJob,
 };
 use rc_core::Timestamp;
-use rc_github::api::GithubApi;
 use serde_json::json;
 
 use super::report::{human, Outcome, Step, TickReport};
-use crate::Manager;
+use crate::manager::Manager;
+use crate::ports::{ClusterObserver, GithubApi, JobQueue, Ports};
 
 /// GitHub's largest page of deliveries.
 const DELIVERY_PAGE: u32 = 100;
@@ -48,13 +47,7 @@ const DELIVERY_PAGE: u32 = 100;
 /// during a longer outage is left to the rescue scan.
 const DELIVERY_PAGES_PER_TICK: u32 = 3;
 
-impl<G, L, O, Q> Manager<G, L, O, Q>
-where
-    G: GithubApi,
-    L: TaskLauncher,
-    O: ClusterObserver,
-    Q: JobQueue,
-{
+impl<P: Ports> Manager<P> {
     /// Redelivers failed `workflow_job` deliveries, as many as the limits allow.
     pub(super) async fn sweep_deliveries(
         &self,
@@ -76,7 +69,12 @@ where
             report.push(Step::Redeliver, None, why.to_owned(), Outcome::Nothing, &());
             return;
         }
-        let deliveries = match self.github.recent_deliveries(pages * DELIVERY_PAGE).await {
+        let deliveries = match self
+            .ports
+            .github()
+            .recent_deliveries(pages * DELIVERY_PAGE)
+            .await
+        {
             Ok(deliveries) => deliveries,
             Err(err) => {
                 spend(budget, 1);
@@ -107,7 +105,7 @@ where
                     (format!("redeliver {what}"), Outcome::DryRun)
                 }
                 RedeliveryDecision::Redeliver => {
-                    let outcome = match self.github.redeliver(delivery.id).await {
+                    let outcome = match self.ports.github().redeliver(delivery.id).await {
                         Ok(()) => {
                             report.counts.redelivered += 1;
                             Outcome::Done("redelivery requested".to_owned())
@@ -147,7 +145,7 @@ where
         budget: &mut ApiBudget,
         report: &mut TickReport,
     ) {
-        let mut repos = match self.observer.recent_job_repos().await {
+        let mut repos = match self.ports.observer().recent_job_repos().await {
             Ok(repos) => repos,
             Err(err) => {
                 let what = "list the repositories our tasks served in the last hour".to_owned();
@@ -176,7 +174,7 @@ where
                 break;
             }
             scanned += 1;
-            match self.github.queued_jobs(repo).await {
+            match self.ports.github().queued_jobs(repo).await {
                 Ok(found) => {
                     spend(budget, distinct_runs(&found));
                     jobs.extend(found);
@@ -225,7 +223,7 @@ where
                     let outcome = if report.dry_run {
                         Outcome::DryRun
                     } else {
-                        match self.queue.send(message, Duration::ZERO).await {
+                        match self.ports.queue().send(message, Duration::ZERO).await {
                             Ok(()) => {
                                 report.counts.rescued += 1;
                                 Outcome::Done("sent to the jobs queue".to_owned())

@@ -7,18 +7,21 @@
 
 use std::time::Duration;
 
-use rc_aws::retry::Backoff;
-use rc_aws::{AwsError, LaunchError, RunTaskRequest, TaskLauncher};
 use rc_config::{Config, RunnerClass};
 use rc_core::message::JobRef;
-use rc_core::observed::{controller_label, tags, Origin};
-use rc_core::Timestamp;
-use rc_github::api::{GithubApi, GithubError, JitRequest};
-
-use crate::naming::{
+use rc_core::naming::{
     client_token, job_runner_name, parameter_name, warm_runner_name, JIT_PARAM_ENV,
 };
-use crate::Manager;
+use rc_core::observed::{controller_label, tags, Origin};
+use rc_core::schedule::Backoff;
+use rc_core::Timestamp;
+
+use super::Manager;
+use crate::ports::{
+    AwsError, GithubApi, GithubError, JitRequest, JitSecrets, LaunchError, Ports, RunTaskRequest,
+    Runtime, TaskLauncher,
+};
+use crate::retry::retry;
 
 /// RunTask attempts within one launch before giving the message back to SQS. ECS throttles
 /// RunTask per account (a token bucket, "Request throttling for the Amazon ECS API"); a couple
@@ -105,11 +108,7 @@ impl LaunchFailure {
     }
 }
 
-impl<G, L, O, Q> Manager<G, L, O, Q>
-where
-    G: GithubApi,
-    L: TaskLauncher,
-{
+impl<P: Ports> Manager<P> {
     /// Starts one runner of `class` for `purpose`.
     ///
     /// # Errors
@@ -136,7 +135,7 @@ where
             labels,
             runner_group: config.github.runner_group.clone(),
         };
-        let jit = match self.github.generate_jit_config(&request).await {
+        let jit = match self.ports.github().generate_jit_config(&request).await {
             Ok(jit) => jit,
             Err(GithubError::NameTaken(_)) => return Err(LaunchFailure::AlreadyRegistered(runner)),
             Err(source) => return Err(LaunchFailure::Github { runner, source }),
@@ -147,9 +146,10 @@ where
         // process dies first, no task refers to it and the reaper deletes it after
         // `PARAMETER_GRACE`. The description records the runner (not secret, and the task role
         // may not list parameters) so the reaper sees a launch in flight.
-        let parameter = parameter_name(&self.ssm_prefix);
+        let parameter = parameter_name(&self.ssm_prefix, self.ports.runtime().random_u128());
         if let Err(source) = self
-            .parameters
+            .ports
+            .secrets()
             .put_secure(&parameter, &jit.encoded, &runner)
             .await
         {
@@ -172,21 +172,25 @@ where
     /// RunTask, retried with backoff while the failure is retryable. The request keeps its
     /// client token, so on ECS a retry of a call that did start a task starts no second one.
     async fn run_task_with_retry(&self, request: &RunTaskRequest) -> Result<String, LaunchError> {
-        RUN_TASK_BACKOFF
-            .run("ecs:RunTask", LaunchError::is_retryable, || {
-                self.launcher.run_task(request)
-            })
-            .await
+        let launcher = self.ports.launcher();
+        retry(
+            RUN_TASK_BACKOFF,
+            self.ports.runtime(),
+            "ecs:RunTask",
+            LaunchError::is_retryable,
+            || launcher.run_task(request),
+        )
+        .await
     }
 
     /// Removes the parameter (gone already counts as removed) and the registration of a launch
     /// that failed. A failure here is only logged: the reaper deletes stale parameters and
     /// ghost runners.
     async fn undo(&self, runner: &str, runner_id: u64, parameter: &str) {
-        if let Err(err) = self.parameters.delete(parameter).await {
+        if let Err(err) = self.ports.secrets().delete(parameter).await {
             tracing::warn!(runner, error = %err, "could not delete the JIT parameter; the reaper will");
         }
-        match self.github.delete_runner(runner_id).await {
+        match self.ports.github().delete_runner(runner_id).await {
             Ok(()) | Err(GithubError::NotFound(_)) => {}
             Err(err) => {
                 tracing::warn!(runner, error = %err, "could not delete the registration; the reaper will")

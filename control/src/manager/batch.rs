@@ -19,37 +19,33 @@
 //!   once instead of at the next tick ([`replenish_on_take`]).
 //! - `completed`: nothing.
 //!
-//! Observe → decide → launch runs under each class's lease (see [`crate`]); a class whose lease
-//! another decider holds past [`rc_aws::lock::LOCK_WAIT`] has its jobs handed back (`lock_busy`).
+//! Observe → decide → launch runs under each class's lease (see [`super`]); a class whose lease
+//! another decider holds past [`LOCK_WAIT`](crate::ports::lease::LOCK_WAIT) has its jobs handed
+//! back (`lock_busy`).
 //!
 //! Launched or covered, a queued job gets its next re-check, until `recheck_attempts`; after
-//! that the tick's rescue scan is the safety net.
+//! that the tick's rescue scan is the safety net. What follows each decision, and every delay,
+//! comes from [`rc_core::schedule`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::stream::{self, StreamExt};
-use std::time::Duration;
 
-use rc_aws::{AwsError, ClusterObserver, JobQueue, Lease, QueueMessage, TaskLauncher};
-use rc_config::{Config, ManagerSettings, RunnerClass};
+use rc_config::{Config, RunnerClass};
 use rc_core::message::{needs_job_check, JobMessage, JobRef, JobStatus};
 use rc_core::observed::{ObservedRunner, ObservedTask, Origin};
 use rc_core::scale_up::{plan_scale_up, ClassState, JobDecision, JobId, QueuedJob};
+use rc_core::schedule::{
+    after_recheck_send, follow_up, next_recheck, Disposition, FollowUp, LaunchResult,
+};
 use rc_core::warm::{replenish_on_take, warm_target, PoolObservation};
 use rc_core::Timestamp;
-use rc_github::api::{GithubApi, GithubError};
 
-use crate::launch::{LaunchFailure, Purpose};
-use crate::metrics::BatchMetrics;
-use crate::Manager;
-
-/// SQS refuses delays and visibility timeouts beyond 15 minutes for these uses
-/// (`DelaySeconds` maximum, and our own cap on visibility for at-capacity backoff).
-const SQS_MAX_DELAY: Duration = Duration::from_secs(15 * 60);
-
-/// How long a message waits when its class is at `max_runners`, on first receipt; doubled per
-/// further receipt. About how long an ephemeral job takes to free a slot at the short end.
-const AT_CAPACITY_WAIT: Duration = Duration::from_secs(60);
+use super::launch::{LaunchFailure, Purpose};
+use super::metrics::BatchMetrics;
+use super::Manager;
+use crate::ports::lease::release_all;
+use crate::ports::{AwsError, ClassLeases, GithubApi, GithubError, JobQueue, Ports, QueueMessage};
 
 /// GitHub and AWS calls a batch makes at once (re-check lookups, launches). A burst fills
 /// batches of 10, and one launch takes three round trips (JIT config, parameter, RunTask);
@@ -62,33 +58,6 @@ const LOCK_BUSY: &str = "lock_busy";
 
 /// The `Class` dimension of decisions about messages that name no class.
 const NO_CLASS: &str = "none";
-
-/// What becomes of a message once the batch is handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Handled, or unreadable: delete it.
-    Done,
-    /// Something failed on the way: deliver it again after the queue's visibility timeout.
-    Retry,
-    /// The class is at `max_runners`: deliver it again after this long.
-    RetryAfter(Duration),
-}
-
-/// How long a message of a full class waits before its `receive_count`-th + 1 delivery:
-/// 60 s doubled per earlier receipt, at most 15 minutes.
-pub fn at_capacity_wait(receive_count: u32) -> Duration {
-    let doublings = receive_count.saturating_sub(1).min(16);
-    (AT_CAPACITY_WAIT * 2u32.pow(doublings)).min(SQS_MAX_DELAY)
-}
-
-/// Delay of the re-check that follows a message of `attempt`: `recheck_delay`, doubled per
-/// attempt, at most the 15 minutes SQS `DelaySeconds` allows.
-pub fn recheck_delay(settings: &ManagerSettings, attempt: u32) -> Duration {
-    settings
-        .recheck_delay
-        .saturating_mul(2u32.saturating_pow(attempt.min(16)))
-        .min(SQS_MAX_DELAY)
-}
 
 /// A queued job waiting for a decision, and the message it came in.
 struct Waiting {
@@ -132,6 +101,15 @@ impl Skip {
     }
 }
 
+/// What became of a batch.
+#[derive(Debug)]
+pub struct BatchOutcome {
+    /// One per message, in the batch's order.
+    pub dispositions: Vec<Disposition>,
+    /// What the batch decided and launched, per class.
+    pub metrics: BatchMetrics,
+}
+
 /// What one batch observed: every runner of the scope and every live task of the cluster.
 struct Observed {
     runners: Vec<ObservedRunner>,
@@ -145,20 +123,15 @@ struct Batch<'m> {
     metrics: BatchMetrics,
 }
 
-impl<G, L, O, Q> Manager<G, L, O, Q>
-where
-    G: GithubApi,
-    L: TaskLauncher,
-    O: ClusterObserver,
-    Q: JobQueue,
-{
-    /// Handles one batch read at `now`; returns a disposition per message, in order.
+impl<P: Ports> Manager<P> {
+    /// Handles one batch read at `now`: a disposition per message, in order, and the batch's
+    /// metrics for the driver to write.
     pub async fn handle_batch(
         &self,
         config: &Config,
         now: Timestamp,
         messages: &[QueueMessage],
-    ) -> Vec<Disposition> {
+    ) -> BatchOutcome {
         let mut batch = Batch {
             messages,
             dispositions: vec![Disposition::Done; messages.len()],
@@ -283,9 +256,11 @@ where
                 }
             }
         }
-        self.locks.release_all(leases).await;
-        batch.metrics.emit();
-        batch.dispositions
+        release_all(self.ports.leases(), leases).await;
+        BatchOutcome {
+            dispositions: batch.dispositions,
+            metrics: batch.metrics,
+        }
     }
 
     /// Takes the lease of every class the batch may launch for, in name order (two batches
@@ -297,7 +272,7 @@ where
         waiting: &mut BTreeMap<&'c str, Vec<Waiting>>,
         taken: &mut Vec<&'c RunnerClass>,
         batch: &mut Batch<'_>,
-    ) -> Vec<Lease> {
+    ) -> Vec<<P::Leases as ClassLeases>::Lease> {
         let classes: BTreeSet<&str> = waiting
             .keys()
             .copied()
@@ -305,7 +280,7 @@ where
             .collect();
         let mut leases = Vec::with_capacity(classes.len());
         for class in classes {
-            match self.locks.acquire(class).await {
+            match self.ports.leases().acquire(class).await {
                 Ok(Some(lease)) => {
                     leases.push(lease);
                     continue;
@@ -340,7 +315,7 @@ where
 
     /// `None` if the job still waits for a runner, else why nothing is needed.
     async fn still_queued(&self, job: &JobRef) -> Result<Option<Skip>, GithubError> {
-        match self.github.job_state(&job.repo, job.job_id).await {
+        match self.ports.github().job_state(&job.repo, job.job_id).await {
             Ok(state) if state.is_queued() => Ok(None),
             Ok(_) => Ok(Some(Skip::NoLongerQueued)),
             Err(GithubError::NotFound(_)) => Ok(Some(Skip::JobGone)),
@@ -351,7 +326,7 @@ where
     /// Every runner of the scope, then every live task of the cluster (the reaper's order): a
     /// task started in between shows as booting, its runner not yet listed.
     async fn observe(&self) -> Result<Observed, ObserveError> {
-        let runners = self.github.list_runners().await?;
+        let runners = self.ports.github().list_runners().await?;
         let tasks = self.own_live_tasks().await?;
         Ok(Observed { runners, tasks })
     }
@@ -407,7 +382,7 @@ where
         let (job, attempt) = (&waiting.job, waiting.attempt);
         let mut reason = decision.reason();
         let mut runner = None;
-        let disposition = match decision {
+        let launch = match decision {
             JobDecision::Launch => match self
                 .launch(config, class, Purpose::Job { job, attempt })
                 .await
@@ -415,26 +390,25 @@ where
                 Ok(launched) => {
                     tracing::info!(job_id = job.job_id, class = %class.name, runner = %launched.runner_name, task = %launched.task_arn, attempt, "runner launched");
                     runner = Some(launched.runner_name);
-                    self.schedule_recheck(config, job, attempt).await
+                    LaunchResult::Started
                 }
                 Err(failure @ LaunchFailure::AlreadyRegistered(_)) => {
                     reason = failure.reason();
-                    self.schedule_recheck(config, job, attempt).await
+                    LaunchResult::AlreadyStarted
                 }
                 Err(failure) => {
                     reason = failure.reason();
                     tracing::warn!(job_id = job.job_id, class = %class.name, attempt, error = %failure, "launch failed");
-                    Disposition::Retry
+                    LaunchResult::Failed
                 }
             },
-            JobDecision::CoveredByOwnTask | JobDecision::CoveredByIdle => {
-                self.schedule_recheck(config, job, attempt).await
-            }
-            // The first copy in the batch schedules the re-check.
-            JobDecision::Duplicate => Disposition::Done,
-            JobDecision::AtCapacity => {
-                Disposition::RetryAfter(at_capacity_wait(messages[waiting.message].receive_count))
-            }
+            // Not consulted for the other decisions.
+            _ => LaunchResult::Failed,
+        };
+        let receive_count = messages[waiting.message].receive_count;
+        let disposition = match follow_up(decision, launch, receive_count) {
+            FollowUp::Recheck => self.schedule_recheck(config, job, attempt).await,
+            FollowUp::Settle(disposition) => disposition,
         };
         tracing::info!(job_id = job.job_id, class = %class.name, attempt, runner = runner.as_deref(), reason, "decision");
         JobOutcome {
@@ -448,25 +422,18 @@ where
     /// Sends the job's next re-check, unless it has had them all. A send that fails fails the
     /// message: its redelivery finds the job covered and sends the re-check again.
     async fn schedule_recheck(&self, config: &Config, job: &JobRef, attempt: u32) -> Disposition {
-        let settings = &config.manager;
-        if attempt >= settings.recheck_attempts {
+        let Some((next_attempt, delay)) = next_recheck(&config.manager, attempt) else {
             return Disposition::Done;
-        }
+        };
         let next = JobMessage::Queued {
             job: job.clone(),
-            attempt: attempt + 1,
+            attempt: next_attempt,
         };
-        match self
-            .queue
-            .send(&next, recheck_delay(settings, attempt))
-            .await
-        {
-            Ok(()) => Disposition::Done,
-            Err(err) => {
-                tracing::warn!(job_id = job.job_id, error = %err, "could not schedule the re-check");
-                Disposition::Retry
-            }
+        let sent = self.ports.queue().send(&next, delay).await;
+        if let Err(err) = &sent {
+            tracing::warn!(job_id = job.job_id, error = %err, "could not schedule the re-check");
         }
+        after_recheck_send(sent.is_ok())
     }
 
     /// Tops up `class`'s warm pool after a job took one of its runners. Best effort: the tick
@@ -514,28 +481,4 @@ enum ObserveError {
     Github(#[from] GithubError),
     #[error("listing ECS tasks: {0}")]
     Aws(#[from] AwsError),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn at_capacity_waits_double_up_to_fifteen_minutes() {
-        assert_eq!(at_capacity_wait(0), Duration::from_secs(60));
-        assert_eq!(at_capacity_wait(1), Duration::from_secs(60));
-        assert_eq!(at_capacity_wait(2), Duration::from_secs(120));
-        assert_eq!(at_capacity_wait(4), Duration::from_secs(480));
-        assert_eq!(at_capacity_wait(5), SQS_MAX_DELAY);
-        assert_eq!(at_capacity_wait(u32::MAX), SQS_MAX_DELAY);
-    }
-
-    #[test]
-    fn recheck_delays_back_off_within_the_sqs_limit() {
-        let settings = ManagerSettings::default();
-        assert_eq!(recheck_delay(&settings, 0), Duration::from_secs(120));
-        assert_eq!(recheck_delay(&settings, 1), Duration::from_secs(240));
-        assert_eq!(recheck_delay(&settings, 3), SQS_MAX_DELAY);
-        assert_eq!(recheck_delay(&settings, u32::MAX), SQS_MAX_DELAY);
-    }
 }

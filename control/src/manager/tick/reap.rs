@@ -5,17 +5,16 @@
 //! from the core's actions, which only name what carries our tags and runner-name prefix (and,
 //! for ghost registrations, our controller label).
 
-use rc_aws::{ClusterObserver, JobQueue, TaskLauncher};
 use rc_config::Config;
 use rc_core::observed::controller_label;
 use rc_core::reaper::{plan_reap, ClassPolicy, ReapAction, ReapInput};
 use rc_core::warm::IdleRunner;
 use rc_core::Timestamp;
-use rc_github::api::{GithubApi, GithubError};
 
 use super::report::{Outcome, Step, TickReport};
 use super::Observed;
-use crate::Manager;
+use crate::manager::Manager;
+use crate::ports::{GithubApi, GithubError, JitSecrets, Ports, TaskLauncher};
 
 /// The ECS stop reason of a task whose runner never came online.
 const STUCK_REASON: &str = "runner-controller: runner not online within boot_timeout";
@@ -23,13 +22,7 @@ const STUCK_REASON: &str = "runner-controller: runner not online within boot_tim
 /// The ECS stop reason of an idle on-demand runner.
 const IDLE_REASON: &str = "runner-controller: idle past idle_timeout";
 
-impl<G, L, O, Q> Manager<G, L, O, Q>
-where
-    G: GithubApi,
-    L: TaskLauncher,
-    O: ClusterObserver,
-    Q: JobQueue,
-{
+impl<P: Ports> Manager<P> {
     /// Decides one reaper pass and executes it (unless dry).
     pub(super) async fn reap(
         &self,
@@ -83,7 +76,7 @@ where
                 // The registration goes first: a runner that came online since the observation
                 // could otherwise lose its task mid-job.
                 if let Some(runner_id) = runner_id {
-                    match self.github.delete_runner(*runner_id).await {
+                    match self.ports.github().delete_runner(*runner_id).await {
                         Ok(()) | Err(GithubError::NotFound(_)) => {}
                         Err(GithubError::RunnerBusy(_)) => {
                             return Outcome::LeftAlone(
@@ -93,13 +86,18 @@ where
                         Err(err) => return Outcome::Failed(err.to_string()),
                     }
                 }
-                match self.launcher.stop_task(task_arn, STUCK_REASON).await {
+                match self
+                    .ports
+                    .launcher()
+                    .stop_task(task_arn, STUCK_REASON)
+                    .await
+                {
                     Ok(()) => Outcome::Done("task stopped".to_owned()),
                     Err(err) => Outcome::Failed(err.to_string()),
                 }
             }
             ReapAction::DeleteRunner { runner_id, .. } => {
-                match self.github.delete_runner(*runner_id).await {
+                match self.ports.github().delete_runner(*runner_id).await {
                     Ok(()) => Outcome::Done("registration deleted".to_owned()),
                     Err(GithubError::NotFound(_)) => Outcome::Done("already gone".to_owned()),
                     // Offline when listed, and has since taken a job.
@@ -109,10 +107,12 @@ where
                     Err(err) => Outcome::Failed(err.to_string()),
                 }
             }
-            ReapAction::DeleteParameter { name, .. } => match self.parameters.delete(name).await {
-                Ok(()) => Outcome::Done("parameter deleted".to_owned()),
-                Err(err) => Outcome::Failed(err.to_string()),
-            },
+            ReapAction::DeleteParameter { name, .. } => {
+                match self.ports.secrets().delete(name).await {
+                    Ok(()) => Outcome::Done("parameter deleted".to_owned()),
+                    Err(err) => Outcome::Failed(err.to_string()),
+                }
+            }
             ReapAction::StopRunner { runner, .. } => {
                 self.stop_idle_runner(runner, observed, IDLE_REASON).await
             }
@@ -133,14 +133,19 @@ where
         observed: &Observed,
         reason: &str,
     ) -> Outcome {
-        match self.github.delete_runner(runner.runner_id).await {
+        match self.ports.github().delete_runner(runner.runner_id).await {
             Ok(()) | Err(GithubError::NotFound(_)) => {}
             Err(GithubError::RunnerBusy(_)) => {
                 return Outcome::LeftAlone("GitHub says it is running a job".to_owned())
             }
             Err(err) => return Outcome::Failed(format!("deleting the registration: {err}")),
         }
-        if let Err(err) = self.launcher.stop_task(&runner.task_arn, reason).await {
+        if let Err(err) = self
+            .ports
+            .launcher()
+            .stop_task(&runner.task_arn, reason)
+            .await
+        {
             return Outcome::Failed(format!(
                 "registration deleted; stopping the task failed: {err}"
             ));
@@ -153,7 +158,7 @@ where
         let Some(parameter) = parameter else {
             return Outcome::Done("registration deleted, task stopped".to_owned());
         };
-        match self.parameters.delete(parameter).await {
+        match self.ports.secrets().delete(parameter).await {
             Ok(()) => Outcome::Done("registration deleted, task stopped".to_owned()),
             Err(err) => Outcome::Failed(format!(
                 "registration deleted, task stopped; deleting {parameter} failed: {err}"

@@ -9,16 +9,16 @@
 //! | `PickupLatency` | Milliseconds | `Class` |
 //!
 //! `GithubRateLimitRemaining` (Count, no dimensions) is written by the drivers
-//! ([`crate::queue::emit_rate_limit`]), which know the concrete GitHub client.
+//! (`rc_manager::queue::emit_rate_limit`), which know the concrete GitHub client.
 
 use std::collections::BTreeMap;
 
-use rc_aws::emf::{MetricSet, Unit};
+use crate::emf::{MetricSet, Unit};
 use rc_core::observed::Origin;
 
 /// Counts of one batch.
 #[derive(Debug, Default)]
-pub(crate) struct BatchMetrics {
+pub struct BatchMetrics {
     decisions: BTreeMap<(String, &'static str), u32>,
     launched: BTreeMap<(String, &'static str), u32>,
     rechecks: BTreeMap<String, u32>,
@@ -58,7 +58,7 @@ impl BatchMetrics {
     }
 
     /// The EMF records of this batch.
-    pub(crate) fn records(&self) -> Vec<MetricSet> {
+    pub fn records(&self) -> Vec<MetricSet> {
         let count = |n: u32| f64::from(n);
         let mut records = Vec::new();
         for ((class, reason), n) in &self.decisions {
@@ -95,7 +95,7 @@ impl BatchMetrics {
     }
 
     /// Writes the records to stdout, where Lambda ships them to CloudWatch Logs.
-    pub(crate) fn emit(&self) {
+    pub fn emit(&self) {
         for record in self.records() {
             record.emit();
         }

@@ -35,21 +35,16 @@ mod recovery;
 mod report;
 
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::time::Duration;
 
-use rc_aws::config_source::{LastKnownGood, CONFIG_MAX_AGE};
-use rc_aws::{AwsError, ClusterObserver, JobQueue, Lease, TaskLauncher};
 use rc_config::Config;
 use rc_core::observed::{ObservedRunner, ObservedTask};
 use rc_core::reaper::JitParameter;
 use rc_core::recovery::ApiBudget;
 use rc_core::Timestamp;
-use rc_github::api::{GithubApi, GithubError};
-use rc_github::client::GithubClient;
 
-use crate::queue::emit_rate_limit;
-use crate::Manager;
+use super::Manager;
+use crate::ports::lease::release_all;
+use crate::ports::{AwsError, ClassLeases, GithubApi, GithubError, JitSecrets, Ports};
 
 pub use report::{Decision, Outcome, Step, TickCounts, TickReport};
 
@@ -71,13 +66,7 @@ enum ObserveError {
     Tasks(#[source] AwsError),
 }
 
-impl<G, L, O, Q> Manager<G, L, O, Q>
-where
-    G: GithubApi,
-    L: TaskLauncher,
-    O: ClusterObserver,
-    Q: JobQueue,
-{
+impl<P: Ports> Manager<P> {
     /// Runs one pass as of `now` (see the [module docs](self)); with `dry_run`, decides without
     /// acting. Never fails as a whole: a step that cannot run is a failed decision in the
     /// report, and the next pass starts afresh from what it observes.
@@ -104,7 +93,7 @@ where
                 &(),
             ),
         }
-        self.locks.release_all(leases).await;
+        release_all(self.ports.leases(), leases).await;
         let mut budget = ApiBudget::new(budget_per_tick);
         self.sweep_deliveries(config, now, &mut budget, &mut report)
             .await;
@@ -121,14 +110,14 @@ where
         &self,
         config: &Config,
         report: &mut TickReport,
-    ) -> (Vec<Lease>, BTreeSet<String>) {
+    ) -> (Vec<<P::Leases as ClassLeases>::Lease>, BTreeSet<String>) {
         let (mut leases, mut busy) = (Vec::new(), BTreeSet::new());
         if report.dry_run {
             return (leases, busy);
         }
         let names: BTreeSet<&str> = config.classes.iter().map(|c| c.name.as_str()).collect();
         for class in names {
-            let outcome = match self.locks.acquire(class).await {
+            let outcome = match self.ports.leases().acquire(class).await {
                 Ok(Some(lease)) => {
                     leases.push(lease);
                     continue;
@@ -144,9 +133,10 @@ where
     }
 
     async fn observe_for_tick(&self) -> Result<Observed, ObserveError> {
-        let runners = self.github.list_runners().await?;
+        let runners = self.ports.github().list_runners().await?;
         let parameters = self
-            .parameters
+            .ports
+            .secrets()
             .list_jit_parameters(&self.ssm_prefix)
             .await
             .map_err(ObserveError::Parameters)?;
@@ -156,71 +146,5 @@ where
             parameters,
             tasks,
         })
-    }
-}
-
-/// Runs a tick every `every`, on multiples of `every` of the wall clock (on the minute for one
-/// minute), until `shutdown` completes: `serve`'s stand-in for the EventBridge schedule. The
-/// config is re-read as the Lambda does ([`CONFIG_MAX_AGE`]); a tick in progress when
-/// `shutdown` completes is finished first, so no stop is cut between its steps.
-///
-/// # Panics
-///
-/// If `every` is zero.
-pub async fn run_tick_loop<L, O, Q>(
-    manager: &Manager<GithubClient, L, O, Q>,
-    config: &LastKnownGood,
-    every: Duration,
-    shutdown: impl Future<Output = ()>,
-) where
-    L: TaskLauncher,
-    O: ClusterObserver,
-    Q: JobQueue,
-{
-    assert!(!every.is_zero(), "the tick period must be positive");
-    tokio::pin!(shutdown);
-    loop {
-        let wait = until_next_multiple(wall_clock(), every);
-        tokio::select! {
-            () = &mut shutdown => return,
-            () = tokio::time::sleep(wait) => {}
-        }
-        let config = config.current(CONFIG_MAX_AGE).await;
-        let report = manager.tick(&config, wall_clock(), false).await;
-        tracing::info!(failures = report.failures(), "{}", report.summary());
-        report.emit_metrics();
-        emit_rate_limit(manager.github());
-    }
-}
-
-/// The tick's clock: drivers read it once per pass and hand it down.
-pub fn wall_clock() -> Timestamp {
-    Timestamp::from_datetime(chrono::Utc::now())
-}
-
-/// How long from `now` until the next multiple of `every` since the epoch; a full period
-/// when `now` is one, so a loop that wakes exactly on time does not tick twice.
-fn until_next_multiple(now: Timestamp, every: Duration) -> Duration {
-    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX).max(1);
-    Duration::from_millis((every_ms - now.0.rem_euclid(every_ms)) as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn waits_for_the_next_minute() {
-        let minute = Duration::from_secs(60);
-        let at = |secs: i64, ms: i64| Timestamp(secs * 1000 + ms);
-        assert_eq!(until_next_multiple(at(120, 0), minute), minute);
-        assert_eq!(
-            until_next_multiple(at(121, 500), minute),
-            Duration::from_millis(58_500)
-        );
-        assert_eq!(
-            until_next_multiple(at(179, 999), minute),
-            Duration::from_millis(1)
-        );
     }
 }

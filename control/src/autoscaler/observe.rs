@@ -7,13 +7,11 @@
 //! instance capacity is the smallest registered capacity among its instances, per resource
 //! (without the EC2 API this is the only measure of the instance type, and the smallest errs
 //! towards an instance too many); with no instance registered it falls back to the group's
-//! capacity tags ([`rc_aws::autoscaling::INSTANCE_CPU_TAG`]).
+//! capacity tags ([`INSTANCE_CPU_TAG`](crate::ports::capacity::INSTANCE_CPU_TAG)).
 
 use std::collections::BTreeSet;
 
-use rc_aws::autoscaling::GroupDescription;
-use rc_aws::ecs_observe::ContainerInstance;
-use rc_aws::{AutoScaling, AwsError, ClusterObserver};
+use crate::ports::{AutoScaling, AwsError, ClusterObserver, ContainerInstance, GroupDescription};
 use rc_core::observed::{ObservedTask, TaskState};
 use rc_core::packing::GroupObservation;
 use rc_core::TaskSize;
@@ -60,8 +58,11 @@ pub async fn observe<E: ClusterObserver, A: AutoScaling>(
         })
     });
     let group_names: Vec<String> = providers.iter().filter_map(|p| p.group.clone()).collect();
-    let (described, instances) =
-        tokio::try_join!(asg.describe_groups(&group_names), ecs.container_instances())?;
+    let (described, instances) = futures_util::future::try_join(
+        asg.describe_groups(&group_names),
+        ecs.container_instances(),
+    )
+    .await?;
     let groups = providers
         .iter()
         .filter_map(|provider| {

@@ -2,27 +2,20 @@
 //! manager's launch path (origin `warm`), and busy-safe trims of warm runners the target no
 //! longer needs, as [`plan_pool`] decides.
 
-use rc_aws::{ClusterObserver, JobQueue, TaskLauncher};
 use rc_config::{Config, RunnerClass};
 use rc_core::warm::{next_change, plan_pool, warm_target, PoolObservation, PoolPlan};
 use rc_core::Timestamp;
-use rc_github::api::GithubApi;
 
 use super::report::{human, Outcome, Step, TickReport};
 use super::Observed;
-use crate::launch::Purpose;
-use crate::Manager;
+use crate::manager::launch::Purpose;
+use crate::manager::Manager;
+use crate::ports::Ports;
 
 /// The ECS stop reason of a trimmed warm runner.
 const TRIM_REASON: &str = "runner-controller: warm pool trim";
 
-impl<G, L, O, Q> Manager<G, L, O, Q>
-where
-    G: GithubApi,
-    L: TaskLauncher,
-    O: ClusterObserver,
-    Q: JobQueue,
-{
+impl<P: Ports> Manager<P> {
     /// Decides and acts on `class`'s pool: one decision for the top-up, one per trim.
     pub(super) async fn tend_pool(
         &self,

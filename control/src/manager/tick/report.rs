@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use rc_aws::emf::{MetricSet, Unit};
+use crate::emf::{MetricSet, Unit};
 use rc_core::Timestamp;
 use serde::Serialize;
 

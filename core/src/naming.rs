@@ -10,11 +10,9 @@
 //! it is the only thing between a job step holding a runner task's credentials and another
 //! runner's JIT config (see the README's trust boundary). Each attempt writes a new one.
 
-use rand::rngs::OsRng;
-use rand::TryRngCore;
-use rc_core::Timestamp;
+use crate::Timestamp;
 
-pub use rc_core::observed::JIT_PARAM_ENV;
+pub use crate::observed::JIT_PARAM_ENV;
 
 /// ECS accepts client tokens of at most 64 characters (RunTask API reference).
 pub const MAX_CLIENT_TOKEN_LEN: usize = 64;
@@ -46,24 +44,12 @@ pub fn client_token(runner_name: &str) -> String {
     runner_name.to_owned()
 }
 
-/// A fresh name for an SSM parameter holding a JIT config: `{ssm_prefix}/{32 hex digits}`, 128
-/// bits from the operating system's entropy source, so that a reader who may read any name
-/// under the prefix but list none must guess among 2^128.
-///
-/// # Panics
-///
-/// If the operating system cannot supply random bytes (`getrandom` failing on Linux means the
-/// kernel itself is broken; no name is better than a guessable one).
-pub fn parameter_name(ssm_prefix: &str) -> String {
-    let mut random = [0u8; 16];
-    OsRng
-        .try_fill_bytes(&mut random)
-        .expect("the operating system supplies random bytes");
-    format!(
-        "{}/{:032x}",
-        ssm_prefix.trim_end_matches('/'),
-        u128::from_be_bytes(random)
-    )
+/// The name of an SSM parameter holding a JIT config: `{ssm_prefix}/{32 hex digits}` of
+/// `random`. Production draws `random` from the operating system's entropy source (128 bits), so
+/// that a reader who may read any name under the prefix but list none must guess among 2^128;
+/// the simulator draws it from its seeded generator.
+pub fn parameter_name(ssm_prefix: &str, random: u128) -> String {
+    format!("{}/{random:032x}", ssm_prefix.trim_end_matches('/'))
 }
 
 fn base36(mut n: u64) -> String {
@@ -153,8 +139,15 @@ mod tests {
     }
 
     #[test]
-    fn parameter_names_are_random_and_say_nothing_of_the_runner() {
-        let names: Vec<String> = (0..64).map(|_| parameter_name("/rc/jit/")).collect();
+    fn parameter_names_are_the_random_number_under_the_prefix() {
+        let names: Vec<String> = (0..64u128)
+            .map(|i| {
+                parameter_name(
+                    "/rc/jit/",
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834),
+                )
+            })
+            .collect();
         for name in &names {
             let random = name.strip_prefix("/rc/jit/").expect("under the prefix");
             assert_eq!(random.len(), 32, "{name}");
@@ -162,6 +155,9 @@ mod tests {
         }
         let distinct: std::collections::BTreeSet<&String> = names.iter().collect();
         assert_eq!(distinct.len(), names.len());
-        assert!(parameter_name("/rc/jit").starts_with("/rc/jit/"));
+        assert_eq!(
+            parameter_name("/rc/jit", 255),
+            "/rc/jit/000000000000000000000000000000ff"
+        );
     }
 }

@@ -1,0 +1,95 @@
+//! The manager: turns queued-job messages into ephemeral runners, and once a minute tends warm
+//! pools, reaps and recovers lost jobs.
+//!
+//! The webhook puts a [`JobMessage`](rc_core::message::JobMessage) on the jobs queue for every
+//! routed `workflow_job` event; the manager's driver hands them over in batches
+//! ([`Manager::handle_batch`]), which decides per runner class with
+//! [`rc_core::scale_up::plan_scale_up`] on freshly observed tasks and runners, and for each
+//! launch registers a just-in-time runner with GitHub, stores its config in a secret and starts
+//! the class's task with a client token. Each handled job gets a delayed re-check, which
+//! launches again if the job still waits (another job took its runner).
+//!
+//! `max_runners` holds across concurrent deciders because each class's observe → decide →
+//! launch runs under that class's lease ([`ClassLeases`](crate::ports::ClassLeases)).
+//!
+//! # Layout
+//!
+//! - [`batch`]: one batch of messages in, a [`Disposition`] per message out.
+//! - [`launch`]: JIT config → secret → RunTask, undone on failure.
+//! - [`tick`]: the once-a-minute pass: warm pools, the reaper, lost-webhook recovery.
+//! - [`metrics`]: the batch's counts, as EMF records for the driver to write.
+
+pub mod batch;
+pub mod launch;
+pub mod metrics;
+pub mod tick;
+
+use rc_core::observed::ObservedTask;
+
+use crate::ports::{AwsError, ClusterObserver, Ports};
+
+pub use batch::BatchOutcome;
+pub use launch::{LaunchFailure, Launched, Purpose};
+pub use rc_core::schedule::Disposition;
+pub use tick::{Decision, Outcome, Step, TickCounts, TickReport};
+
+/// The controller identity when none is configured; terraform sets the deployment's name, so
+/// two deployments sharing a cluster or a GitHub scope never touch each other's runners.
+pub const DEFAULT_CONTROLLER_ID: &str = "runner-controller";
+
+/// The manager over one set of ports, built once per process (a Lambda cold start, `serve`, or
+/// one simulated run).
+pub struct Manager<P: Ports> {
+    ports: P,
+    /// JIT configs are stored under this path (`{ssm_prefix}/{random}`), the path the task role
+    /// may read by exact name and the reaper lists.
+    ssm_prefix: String,
+    /// Our controller identity: tagged on every task we start, labelled on every runner we
+    /// register; tasks and runners of other identities are never touched.
+    controller: String,
+    /// Whether the tick's redelivery sweep has deliveries to read (see
+    /// [`Manager::without_redelivery_sweep`]).
+    redelivery_sweep: bool,
+}
+
+impl<P: Ports> Manager<P> {
+    /// A manager over `ports`, storing JIT configs under `ssm_prefix`, acting as
+    /// [`DEFAULT_CONTROLLER_ID`].
+    pub fn new(ports: P, ssm_prefix: impl Into<String>) -> Self {
+        Manager {
+            ports,
+            ssm_prefix: ssm_prefix.into(),
+            controller: DEFAULT_CONTROLLER_ID.to_owned(),
+            redelivery_sweep: true,
+        }
+    }
+
+    /// Acts as controller `id` instead of [`DEFAULT_CONTROLLER_ID`].
+    #[must_use]
+    pub fn with_controller_id(mut self, id: impl Into<String>) -> Self {
+        self.controller = id.into();
+        self
+    }
+
+    /// Turns the tick's redelivery sweep off: token credentials without a hook id name no
+    /// webhook whose deliveries could be read. The rescue scan still runs.
+    #[must_use]
+    pub fn without_redelivery_sweep(mut self) -> Self {
+        self.redelivery_sweep = false;
+        self
+    }
+
+    /// The ports.
+    pub fn ports(&self) -> &P {
+        &self.ports
+    }
+
+    /// Every live task of the cluster that this controller started. Another deployment's tasks
+    /// count towards its limits, not ours (even in a class of the same name), and are never
+    /// reaped or trimmed by us: batches, pools and the reaper all observe through here.
+    async fn own_live_tasks(&self) -> Result<Vec<ObservedTask>, AwsError> {
+        let mut tasks = self.ports.observer().live_tasks().await?;
+        tasks.retain(|t| t.is_owned_by(&self.controller));
+        Ok(tasks)
+    }
+}

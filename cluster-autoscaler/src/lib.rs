@@ -10,19 +10,22 @@
 pub mod trigger;
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::Utc;
 use rc_aws::{AutoScaling, AwsError, ClusterObserver};
-use rc_control::autoscaler::RunError;
+use rc_control::autoscaler::{Dedupe, RunError};
 use rc_core::Timestamp;
 use serde_json::Value;
 
 pub use rc_control::autoscaler::{Outcome, Raise, Report};
 
-/// The orchestration's autoscaler for one cluster, named for its metrics.
+/// The orchestration's autoscaler for one cluster, named for its metrics, with what this
+/// process remembers between triggers.
 pub struct Autoscaler<E, A> {
     inner: rc_control::Autoscaler<E, A>,
+    memory: Mutex<Dedupe>,
     cluster: String,
 }
 
@@ -32,6 +35,7 @@ impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
     pub fn new(ecs: E, asg: A, cluster: impl Into<String>) -> Self {
         Autoscaler {
             inner: rc_control::Autoscaler::new(ecs, asg),
+            memory: Mutex::new(Dedupe::default()),
             cluster: cluster.into(),
         }
     }
@@ -45,7 +49,7 @@ impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
     /// invocation so EventBridge retries it, which is safe because runs are idempotent.
     pub async fn handle(&self, payload: &Value) -> Result<Outcome, AwsError> {
         let trigger = trigger::from_event(payload);
-        let outcome = self.inner.handle(&trigger, now()).await;
+        let outcome = self.inner.handle(&self.memory, &trigger, now()).await;
         match outcome {
             Ok(Outcome::Ran(report)) => {
                 self.emit(&report);

@@ -227,8 +227,6 @@ pub struct WorldParams {
     pub manager_batch_window: Duration,
     /// A failed message becomes visible again after this (SQS visibility timeout).
     pub visibility_timeout: Duration,
-    /// A message that found its class at `max_runners` waits this long before the next try.
-    pub at_capacity_backoff: Duration,
     /// Period of the manager's tick (EventBridge `rate(1 minute)`).
     pub tick_period: Duration,
     /// Period of the cluster autoscaler's safety-net schedule.
@@ -277,7 +275,6 @@ impl Default for WorldParams {
             service_replace_latency: Latency::secs(5, 15),
             manager_batch_window: Duration::from_millis(200),
             visibility_timeout: Duration::from_secs(30),
-            at_capacity_backoff: Duration::from_secs(60),
             tick_period: Duration::from_secs(60),
             autoscaler_period: Duration::from_secs(60),
             cp_metric_period: Duration::from_secs(60),

@@ -33,7 +33,6 @@ use observe::observe;
 pub struct Autoscaler<E, A> {
     ecs: E,
     asg: A,
-    dedupe: Mutex<Dedupe>,
 }
 
 /// What one trigger led to.
@@ -115,28 +114,29 @@ pub struct RunError {
 impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
     /// An autoscaler over these ports.
     pub fn new(ecs: E, asg: A) -> Self {
-        Autoscaler {
-            ecs,
-            asg,
-            dedupe: Mutex::new(Dedupe::default()),
-        }
+        Autoscaler { ecs, asg }
     }
 
-    /// Handles one trigger at `now`: skipped if [`Dedupe`] says a run would tell nothing new,
-    /// else a run.
+    /// Handles one trigger at `now`: skipped if `memory` (what this instance remembers between
+    /// triggers, see [`Dedupe`]) says a run would tell nothing new, else a run.
     ///
     /// # Errors
     ///
     /// As [`Autoscaler::run_once`]; the Lambda then fails the invocation so EventBridge retries
     /// it, which is safe because runs are idempotent.
-    pub async fn handle(&self, trigger: &Trigger, now: Timestamp) -> Result<Outcome, RunError> {
-        let skip = self.dedupe().check(trigger);
+    pub async fn handle(
+        &self,
+        memory: &Mutex<Dedupe>,
+        trigger: &Trigger,
+        now: Timestamp,
+    ) -> Result<Outcome, RunError> {
+        let skip = remembered(memory).check(trigger);
         if let Some(reason) = skip {
             tracing::debug!(?trigger, ?reason, "skipped");
             return Ok(Outcome::Skipped { reason });
         }
         let report = self.run_once(now).await?;
-        self.dedupe().record(trigger, now);
+        remembered(memory).record(trigger, now);
         Ok(Outcome::Ran(report))
     }
 
@@ -231,12 +231,12 @@ impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
             None => Ok(report),
         }
     }
+}
 
-    fn dedupe(&self) -> std::sync::MutexGuard<'_, Dedupe> {
-        // The lock guards plain data and is never held across an await; a panic while holding it
-        // cannot leave it half-updated in a way that matters, so a poisoned lock is still usable.
-        self.dedupe
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+fn remembered(memory: &Mutex<Dedupe>) -> std::sync::MutexGuard<'_, Dedupe> {
+    // The lock guards plain data and is never held across an await; a panic while holding it
+    // cannot leave it half-updated in a way that matters, so a poisoned lock is still usable.
+    memory
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

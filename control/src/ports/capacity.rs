@@ -60,3 +60,21 @@ pub struct GroupDescription {
     /// are set and numeric.
     pub tagged_capacity: Option<TaskSize>,
 }
+
+/// A shared Auto Scaling client scales: one value can serve several roles.
+impl<T: AutoScaling> AutoScaling for &T {
+    fn describe_groups(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<GroupDescription>, AwsError>> + Send {
+        (**self).describe_groups(names)
+    }
+
+    fn set_desired_capacity(
+        &self,
+        group: &str,
+        desired: u32,
+    ) -> impl Future<Output = Result<(), AwsError>> + Send {
+        (**self).set_desired_capacity(group, desired)
+    }
+}

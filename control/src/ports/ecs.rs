@@ -152,3 +152,27 @@ pub struct ContainerInstance {
     /// What is still free.
     pub remaining: TaskSize,
 }
+
+/// A shared observer observes: one value can serve the manager and the autoscaler.
+impl<T: ClusterObserver> ClusterObserver for &T {
+    fn live_tasks(&self) -> impl Future<Output = Result<Vec<ObservedTask>, AwsError>> + Send {
+        (**self).live_tasks()
+    }
+
+    fn provider_groups(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<ProviderGroup>, AwsError>> + Send {
+        (**self).provider_groups(names)
+    }
+
+    fn container_instances(
+        &self,
+    ) -> impl Future<Output = Result<Vec<ContainerInstance>, AwsError>> + Send {
+        (**self).container_instances()
+    }
+
+    fn recent_job_repos(&self) -> impl Future<Output = Result<BTreeSet<String>, AwsError>> + Send {
+        (**self).recent_job_repos()
+    }
+}

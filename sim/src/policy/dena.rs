@@ -55,6 +55,8 @@ impl Dena {
                 runner_name: None,
                 client_token: None,
                 placement: Placement::CapacityProvider,
+                jit_parameter: None,
+                controller: None,
             };
             // The service scheduler retries its own launches; it is not one of our API calls.
             match world.create_task(&req) {

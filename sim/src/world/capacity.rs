@@ -8,7 +8,7 @@
 //! instances). It runs for every policy, as it does in production with managed scaling on; our
 //! cluster autoscaler only gets there first.
 
-use rc_core::packing::GroupObservation;
+use rc_control::ports::{ContainerInstance, GroupDescription, ProviderGroup};
 use rc_core::{CpuUnits, MemMib, TaskSize};
 
 use super::api::{ApiError, ApiKind};
@@ -171,45 +171,89 @@ impl<M> World<'_, M> {
         }
     }
 
-    /// Every capacity provider's Auto Scaling Group as the cluster autoscaler observes it
-    /// (`DescribeCapacityProviders`, `DescribeAutoScalingGroups`, and the container instances).
+    /// `ecs:DescribeCapacityProviders`: the Auto Scaling Group behind each named provider
+    /// (none for Fargate's).
     ///
     /// # Errors
     ///
     /// Throttling or 5xx on every attempt.
-    pub fn asg_groups(&mut self) -> Result<Vec<GroupObservation>, ApiError> {
+    pub fn ecs_capacity_providers(
+        &mut self,
+        names: &[String],
+    ) -> Result<Vec<ProviderGroup>, ApiError> {
         self.call(ApiKind::EcsDescribeCapacityProviders)?;
+        Ok(self
+            .providers
+            .iter()
+            .filter(|p| names.contains(&p.name))
+            .map(|p| ProviderGroup {
+                capacity_provider: p.name.clone(),
+                group: matches!(p.kind, ProviderKind::Ec2(_)).then(|| p.group()),
+            })
+            .collect())
+    }
+
+    /// `autoscaling:DescribeAutoScalingGroups` of the named groups.
+    ///
+    /// # Errors
+    ///
+    /// Throttling or 5xx on every attempt.
+    pub fn asg_describe(&mut self, names: &[String]) -> Result<Vec<GroupDescription>, ApiError> {
         self.call(ApiKind::AsgDescribeGroups)?;
         let mut groups = Vec::new();
-        for index in 0..self.providers.len() {
-            let ProviderKind::Ec2(ty) = self.providers[index].kind else {
+        for p in self.providers.iter().filter(|p| names.contains(&p.group())) {
+            let ProviderKind::Ec2(ty) = p.kind else {
                 continue;
             };
-            self.call(ApiKind::EcsDescribeContainerInstances)?;
-            let p = &self.providers[index];
             let (ready, launching): (Vec<InstanceId>, Vec<InstanceId>) = p
                 .alive
                 .iter()
                 .partition(|i| self.instances[i.0 as usize].ready_at.is_some());
-            groups.push(GroupObservation {
-                capacity_provider: p.name.clone(),
-                group: p.group(),
+            groups.push(GroupDescription {
+                name: p.group(),
                 desired: p.desired,
                 max: p.max,
-                in_service: ready.len() as u32,
-                pending: launching.len() as u32,
-                unregistered: launching.len() as u32,
-                instance_capacity: Some(TaskSize {
+                pending: launching.iter().map(|&i| instance_id(i)).collect(),
+                in_service: ready.iter().map(|&i| instance_id(i)).collect(),
+                tagged_capacity: Some(TaskSize {
                     cpu: CpuUnits(ty.registered_cpu()),
                     memory: MemMib(ty.registered_memory_mib),
                 }),
-                free: ready
-                    .iter()
-                    .map(|i| self.instances[i.0 as usize].free)
-                    .collect(),
             });
         }
         Ok(groups)
+    }
+
+    /// `ecs:ListContainerInstances` + `ecs:DescribeContainerInstances` (counted as one): every
+    /// registered instance of the cluster with what it offers and what is free.
+    ///
+    /// # Errors
+    ///
+    /// Throttling or 5xx on every attempt.
+    pub fn ecs_container_instances(&mut self) -> Result<Vec<ContainerInstance>, ApiError> {
+        self.call(ApiKind::EcsDescribeContainerInstances)?;
+        let mut registered = Vec::new();
+        for p in &self.providers {
+            let ProviderKind::Ec2(ty) = p.kind else {
+                continue;
+            };
+            for &i in &p.alive {
+                let instance = &self.instances[i.0 as usize];
+                if instance.ready_at.is_none() {
+                    continue;
+                }
+                registered.push(ContainerInstance {
+                    ec2_instance_id: instance_id(i),
+                    active: true,
+                    registered: TaskSize {
+                        cpu: CpuUnits(ty.registered_cpu()),
+                        memory: MemMib(ty.registered_memory_mib),
+                    },
+                    remaining: instance.free,
+                });
+            }
+        }
+        Ok(registered)
     }
 
     /// `autoscaling:SetDesiredCapacity` with `HonorCooldown=false`. Lowering is accepted and
@@ -233,4 +277,9 @@ impl<M> World<'_, M> {
         }
         Ok(())
     }
+}
+
+/// The EC2 instance id of a simulated instance.
+fn instance_id(instance: InstanceId) -> String {
+    format!("i-{:017x}", instance.0)
 }

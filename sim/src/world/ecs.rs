@@ -5,6 +5,9 @@
 //! instance it leaves the least CPU free on. Tasks waiting in PROVISIONING are placed oldest
 //! first whenever capacity appears (an instance registers or a task stops).
 
+use std::collections::BTreeSet;
+use std::time::Duration;
+
 use rc_core::observed::{ObservedTask, Origin, TaskState};
 use rc_core::scale_up::JobId;
 use rc_core::{CpuUnits, MemMib, TaskSize};
@@ -31,6 +34,11 @@ pub struct RunTask {
     pub client_token: Option<String>,
     /// Where it runs.
     pub placement: Placement,
+    /// The SSM parameter holding the runner's JIT config (its `RC_JIT_CONFIG_PARAM`); `None`
+    /// for baselines, whose runners register on their own.
+    pub jit_parameter: Option<String>,
+    /// The `rc:controller` tag.
+    pub controller: Option<String>,
 }
 
 impl RunTask {
@@ -44,6 +52,8 @@ impl RunTask {
             runner_name: None,
             client_token: None,
             placement,
+            jit_parameter: None,
+            controller: None,
         }
     }
 }
@@ -119,7 +129,9 @@ impl<M> World<'_, M> {
             instance: None,
             fate,
             placed_at: None,
-            needs_config: req.runner_name.is_some(),
+            jit_parameter: req.jit_parameter.clone(),
+            controller: req.controller.clone(),
+            registration: None,
         });
         if let Some(token) = &req.client_token {
             self.client_tokens.insert(token.clone(), id);
@@ -256,12 +268,11 @@ impl<M> World<'_, M> {
         if t.phase != Phase::Starting {
             return;
         }
-        let (name, needs_config, fate) = (t.runner_name.clone(), t.needs_config, t.fate);
-        let fate = if needs_config && !self.runner_consumes_config(&name) {
+        let (parameter, fate) = (t.jit_parameter.clone(), t.fate);
+        let fate = match parameter {
             // The launch was cleaned up after an error that hid its success: no config to read.
-            Fate::Crashes
-        } else {
-            fate
+            Some(name) if !self.runner_consumes_config(&name) => Fate::Crashes,
+            _ => fate,
         };
         match fate {
             Fate::Registers => self.runner_registers(task),
@@ -353,15 +364,15 @@ impl<M> World<'_, M> {
             size: class.size,
             capacity_provider: Some(self.providers[class.provider].name.clone()),
             created_at: t.created_at,
-            // Every simulated task is ours; boots are timed from creation, as before.
-            boot_started_at: None,
-            controller: None,
+            // ECS's pullStartedAt: the task left PROVISIONING when it was placed.
+            boot_started_at: t.placed_at,
+            controller: t.controller.clone(),
             class: Some(class.name.clone()),
             job_id: t.job,
             runner_name: Some(t.runner_name.clone()),
             origin: Some(t.origin),
             min_step: None,
-            jit_parameter: Some(super::ssm::parameter_name(&t.runner_name)),
+            jit_parameter: t.jit_parameter.clone(),
         }
     }
 
@@ -375,9 +386,7 @@ impl<M> World<'_, M> {
     ///
     /// Throttling or 5xx on every attempt.
     pub fn ecs_list_tasks(&mut self, class: usize) -> Result<Vec<ObservedTask>, ApiError> {
-        let total = self.live_total();
-        self.call_pages(ApiKind::EcsListTasks, total, 100)?;
-        self.call_pages(ApiKind::EcsDescribeTasks, total, 100)?;
+        self.list_and_describe(self.live_total())?;
         Ok(self.live[class]
             .iter()
             .map(|&id| self.observe(id))
@@ -390,12 +399,52 @@ impl<M> World<'_, M> {
     ///
     /// Throttling or 5xx on every attempt.
     pub fn ecs_list_all_tasks(&mut self) -> Result<Vec<ObservedTask>, ApiError> {
-        let total = self.live_total();
-        self.call_pages(ApiKind::EcsListTasks, total, 100)?;
-        self.call_pages(ApiKind::EcsDescribeTasks, total, 100)?;
+        self.list_and_describe(self.live_total())?;
         let mut all: Vec<TaskId> = self.live.iter().flatten().copied().collect();
         all.sort();
         Ok(all.into_iter().map(|id| self.observe(id)).collect())
+    }
+
+    /// The repositories of the job tasks ECS still lists: live ones, and stopped ones, which
+    /// ECS lists for about an hour after they stop (one listing per desired status).
+    ///
+    /// # Errors
+    ///
+    /// Throttling or 5xx on every attempt.
+    pub fn ecs_recent_job_repos(&mut self) -> Result<BTreeSet<String>, ApiError> {
+        const LISTED_AFTER_STOP: Duration = Duration::from_secs(3600);
+        let now = self.now;
+        let stopped = self
+            .tasks
+            .iter()
+            .filter(|t| !t.live() && now.saturating_since(t.phase_since) <= LISTED_AFTER_STOP);
+        let stopped: Vec<&Task> = stopped.collect();
+        let live: Vec<&Task> = self
+            .live
+            .iter()
+            .flatten()
+            .map(|id| &self.tasks[id.0 as usize])
+            .collect();
+        let repos: BTreeSet<String> = live
+            .iter()
+            .chain(&stopped)
+            .filter_map(|t| t.job)
+            .map(|job| self.job(job).repo.clone())
+            .collect();
+        let (live, stopped) = (live.len(), stopped.len());
+        self.list_and_describe(live)?;
+        self.list_and_describe(stopped)?;
+        Ok(repos)
+    }
+
+    /// One ECS listing of `tasks` tasks: ListTasks pages of 100 (one even when empty), each
+    /// page described with one DescribeTasks.
+    fn list_and_describe(&mut self, tasks: usize) -> Result<(), ApiError> {
+        self.call_pages(ApiKind::EcsListTasks, tasks, 100)?;
+        if tasks > 0 {
+            self.call_pages(ApiKind::EcsDescribeTasks, tasks, 100)?;
+        }
+        Ok(())
     }
 
     /// The runner instances of `class` (`ec2:DescribeInstances` filtered by tag; philips
@@ -410,27 +459,6 @@ impl<M> World<'_, M> {
             .iter()
             .map(|&id| self.observe(id))
             .collect())
-    }
-
-    /// The tasks of the cluster in PROVISIONING (`ListTasks` filtered by status, then
-    /// `DescribeTasks`).
-    ///
-    /// # Errors
-    ///
-    /// Throttling or 5xx on every attempt.
-    pub fn ecs_provisioning_tasks(&mut self) -> Result<Vec<ObservedTask>, ApiError> {
-        let waiting: Vec<TaskId> = self
-            .providers
-            .iter()
-            .flat_map(|p| p.waiting.iter().copied())
-            .collect();
-        self.call_pages(ApiKind::EcsListTasks, waiting.len(), 100)?;
-        if !waiting.is_empty() {
-            self.call_pages(ApiKind::EcsDescribeTasks, waiting.len(), 100)?;
-        }
-        let mut tasks: Vec<ObservedTask> = waiting.into_iter().map(|id| self.observe(id)).collect();
-        tasks.sort_by(|a, b| a.arn.cmp(&b.arn));
-        Ok(tasks)
     }
 }
 

@@ -121,8 +121,14 @@ pub(crate) struct GithubState {
     queued: Vec<BTreeSet<JobId>>,
     /// Online idle runners by class.
     pub idle: Vec<BTreeSet<TaskId>>,
-    /// Registered runners by name.
+    /// Runners online (their task registered), by name.
     runners: HashMap<String, TaskId>,
+    /// JIT registrations whose runner has not connected yet (offline runners), by name: their
+    /// id and labels.
+    pending: BTreeMap<String, (u64, Vec<String>)>,
+    /// The name of every registration, online or not, by runner id.
+    names: HashMap<u64, String>,
+    next_runner_id: u64,
     /// Deliveries of every event that had a failed one (the others never matter to recovery).
     log: BTreeMap<DeliveryId, LoggedDelivery>,
     /// Deliveries attempted per minute since the epoch, for paging the deliveries list.
@@ -138,6 +144,9 @@ impl GithubState {
             queued: vec![BTreeSet::new(); label_sets],
             idle: vec![BTreeSet::new(); classes],
             runners: HashMap::new(),
+            pending: BTreeMap::new(),
+            names: HashMap::new(),
+            next_runner_id: 0,
             log: BTreeMap::new(),
             deliveries_per_minute: BTreeMap::new(),
             next_delivery: 0,
@@ -146,8 +155,15 @@ impl GithubState {
         }
     }
 
+    /// Registrations GitHub lists: online runners and offline JIT registrations.
     pub fn registered(&self) -> usize {
-        self.runners.len()
+        self.runners.len() + self.pending.len()
+    }
+
+    fn register(&mut self, name: &str) -> u64 {
+        self.next_runner_id += 1;
+        self.names.insert(self.next_runner_id, name.to_owned());
+        self.next_runner_id
     }
 }
 
@@ -194,8 +210,23 @@ impl<M> World<'_, M> {
         }
     }
 
+    /// The runner of `task` connects: a JIT runner with the registration its config names, a
+    /// baseline's runner with a registration of its own.
     pub(crate) fn runner_registers(&mut self, task: TaskId) {
-        let name = self.tasks[task.0 as usize].runner_name.clone();
+        let t = &self.tasks[task.0 as usize];
+        let (name, class) = (t.runner_name.clone(), t.class);
+        let registration = if t.jit_parameter.is_some() {
+            let Some(registration) = self.github.pending.remove(&name) else {
+                // The registration was deleted while the task booted: its config is void.
+                self.stop_task(task);
+                return;
+            };
+            registration
+        } else {
+            let labels = self.classes[class].labels.clone();
+            (self.github.register(&name), labels)
+        };
+        self.tasks[task.0 as usize].registration = Some(registration);
         self.github.runners.insert(name, task);
         self.runner_idle(task);
     }
@@ -206,8 +237,13 @@ impl<M> World<'_, M> {
         let class = t.class;
         let phase = t.phase;
         let name = t.runner_name.clone();
+        let registration = t.registration.as_ref().map(|(id, _)| *id);
         self.github.idle[class].remove(&task);
-        self.github.runners.remove(&name);
+        if let Some(id) = registration {
+            // An ephemeral runner's registration goes with it.
+            self.github.runners.remove(&name);
+            self.github.names.remove(&id);
+        }
         if let Phase::Busy(job) = phase {
             if matches!(
                 self.job(job).state,
@@ -340,29 +376,82 @@ impl<M> World<'_, M> {
     }
 
     fn runners_of(&self, class: usize) -> Vec<ObservedRunner> {
-        let labels = &self.classes[class].labels;
         self.live[class]
             .iter()
-            .map(|&id| (id, &self.tasks[id.0 as usize]))
-            .filter(|(_, t)| matches!(t.phase, Phase::Idle | Phase::Busy(_)))
-            .map(|(id, t)| ObservedRunner {
-                id: u64::from(id.0),
-                name: t.runner_name.clone(),
-                online: true,
-                busy: matches!(t.phase, Phase::Busy(_)),
-                labels: labels.clone(),
+            .map(|&id| &self.tasks[id.0 as usize])
+            .filter(|t| matches!(t.phase, Phase::Idle | Phase::Busy(_)))
+            .filter_map(|t| {
+                let (id, labels) = t.registration.as_ref()?;
+                Some(ObservedRunner {
+                    id: *id,
+                    name: t.runner_name.clone(),
+                    online: true,
+                    busy: matches!(t.phase, Phase::Busy(_)),
+                    labels: labels.clone(),
+                })
             })
             .collect()
     }
 
-    /// A JIT runner configuration; the answer is the name the runner registers as.
+    /// Registers a just-in-time runner named `name` with `labels`: its id, or `None` when a
+    /// runner of that name is registered already (GitHub's 409).
     ///
     /// # Errors
     ///
     /// GitHub 5xx on every attempt.
-    pub fn github_jit_config(&mut self) -> Result<String, ApiError> {
+    pub fn github_generate_jit(
+        &mut self,
+        name: &str,
+        labels: &[String],
+    ) -> Result<Option<u64>, ApiError> {
         self.call(ApiKind::GithubJitConfig)?;
-        Ok(self.next_runner_name())
+        if self.github.runners.contains_key(name) || self.github.pending.contains_key(name) {
+            return Ok(None);
+        }
+        let id = self.github.register(name);
+        self.github
+            .pending
+            .insert(name.to_owned(), (id, labels.to_vec()));
+        Ok(Some(id))
+    }
+
+    /// Deletes the registration `id`: an online ephemeral runner exits, so its task stops; an
+    /// offline one never connects. `false` when there is no such registration (GitHub's 404).
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::RunnerBusy`] when it runs a job (GitHub's 422); 5xx on every attempt.
+    pub fn github_delete_registration(&mut self, id: u64) -> Result<bool, ApiError> {
+        self.call(ApiKind::GithubDeleteRunner)?;
+        let Some(name) = self.github.names.get(&id).cloned() else {
+            return Ok(false);
+        };
+        match self.github.runners.get(&name) {
+            Some(&task) if matches!(self.tasks[task.0 as usize].phase, Phase::Busy(_)) => {
+                Err(ApiError::RunnerBusy)
+            }
+            Some(&task) => {
+                self.stop_task(task);
+                Ok(true)
+            }
+            None => {
+                self.github.pending.remove(&name);
+                self.github.names.remove(&id);
+                Ok(true)
+            }
+        }
+    }
+
+    /// The runner that took `job` and when the job started, as the job API shows them.
+    pub(crate) fn job_runner(&self, job: JobId) -> (Option<String>, Option<Timestamp>) {
+        let j = self.job(job);
+        let runner = match j.state {
+            JobState::Assigned(task) | JobState::Running(task) => {
+                Some(self.tasks[task.0 as usize].runner_name.clone())
+            }
+            _ => None,
+        };
+        (runner, j.started_at)
     }
 
     pub(crate) fn next_runner_name(&mut self) -> String {
@@ -391,23 +480,35 @@ impl<M> World<'_, M> {
         Ok(())
     }
 
-    /// The webhook deliveries made since `since`, as `GET /app/hook/deliveries` lists them
-    /// (one call per page of 100). Only deliveries of events that had a failure carry details;
-    /// the others are counted for paging but never matter to recovery.
+    /// The newest `limit` webhook deliveries, newest first, as `GET /app/hook/deliveries`
+    /// pages them (100 a page). Only deliveries of events that had a failure carry details; the
+    /// others are counted for paging but never matter to recovery.
     ///
     /// # Errors
     ///
     /// GitHub 5xx on every attempt.
-    pub fn github_deliveries(&mut self, since: Timestamp) -> Result<Vec<Delivery>, ApiError> {
+    pub fn github_recent_deliveries(&mut self, limit: u32) -> Result<Vec<Delivery>, ApiError> {
         let now = self.now;
-        let attempted: u32 = self
+        // The minute the newest `limit` deliveries reach back to.
+        let (mut listed, mut since) = (0u32, Timestamp(i64::MIN));
+        for (&minute, &n) in self
             .github
             .deliveries_per_minute
-            .range(since.0.div_euclid(60_000)..=now.0.div_euclid(60_000))
-            .map(|(_, n)| n)
-            .sum();
-        self.call_pages(ApiKind::GithubListDeliveries, attempted as usize, 100)?;
-        Ok(self
+            .range(..=now.0.div_euclid(60_000))
+            .rev()
+        {
+            listed += n;
+            since = Timestamp(minute * 60_000);
+            if listed >= limit {
+                break;
+            }
+        }
+        self.call_pages(
+            ApiKind::GithubListDeliveries,
+            listed.min(limit) as usize,
+            100,
+        )?;
+        let mut found: Vec<Delivery> = self
             .github
             .log
             .iter()
@@ -428,7 +529,10 @@ impl<M> World<'_, M> {
                 redelivery: d.redelivery,
                 delivered_at: d.at,
             })
-            .collect())
+            .collect();
+        found.sort_by_key(|d| std::cmp::Reverse((d.delivered_at, d.id)));
+        found.truncate(limit as usize);
+        Ok(found)
     }
 
     /// Asks GitHub to deliver an event again, as a new delivery that may fail like any other.
@@ -466,6 +570,18 @@ impl<M> World<'_, M> {
         for class in 0..self.classes.len() {
             all.extend(self.runners_of(class));
         }
+        all.extend(
+            self.github
+                .pending
+                .iter()
+                .map(|(name, (id, labels))| ObservedRunner {
+                    id: *id,
+                    name: name.clone(),
+                    online: false,
+                    busy: false,
+                    labels: labels.clone(),
+                }),
+        );
         Ok(all)
     }
 

@@ -197,8 +197,13 @@ pub(crate) struct Task {
     pub instance: Option<InstanceId>,
     pub fate: Fate,
     pub placed_at: Option<Timestamp>,
-    /// The runner reads a JIT config from SSM at start-up (ours); without it, it cannot start.
-    pub needs_config: bool,
+    /// The parameter the runner reads its JIT config from at start-up (ours); without it, it
+    /// cannot start.
+    pub jit_parameter: Option<String>,
+    /// The controller tag it was started with.
+    pub controller: Option<String>,
+    /// Its GitHub registration, once it has one: the id and labels it registered with.
+    pub registration: Option<(u64, Vec<String>)>,
 }
 
 impl Task {

@@ -7,10 +7,12 @@
 //! `failures` list with HTTP 200, and a caller that missed them would drop the job.
 
 use aws_sdk_ecs::types::{
-    CapacityProviderStrategyItem, ContainerOverride, KeyValuePair, Tag, TaskOverride,
+    CapacityProviderStrategyItem, ContainerOverride, KeyValuePair, PlacementStrategy,
+    PlacementStrategyType, Tag, TaskOverride,
 };
 use aws_sdk_ecs::Client;
 use rc_core::observed::STARTED_BY;
+use rc_core::packing::{places_on_instances, BINPACK_FIELD};
 
 use crate::error::from_sdk;
 use crate::AwsError;
@@ -62,12 +64,21 @@ impl TaskLauncher for EcsTaskLauncher {
             .iter()
             .map(|(key, value)| Tag::builder().key(key).value(value).build())
             .collect();
+        // Packed as the simulator packs them (see `rc_core::packing::BINPACK_FIELD`); Fargate
+        // refuses placement strategies.
+        let placement = places_on_instances(&request.capacity_provider).then(|| {
+            PlacementStrategy::builder()
+                .r#type(PlacementStrategyType::Binpack)
+                .field(BINPACK_FIELD)
+                .build()
+        });
         let answer = self
             .client
             .run_task()
             .cluster(&self.cluster)
             .task_definition(&request.task_definition)
             .capacity_provider_strategy(strategy)
+            .set_placement_strategy(placement.map(|p| vec![p]))
             .count(1)
             .overrides(overrides)
             .set_tags(Some(tags))

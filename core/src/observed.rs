@@ -3,9 +3,12 @@
 //! ECS `lastStatus` strings become [`TaskState`], our task tags become typed fields, GitHub's
 //! runner objects become [`ObservedRunner`]. Nothing in the core compares raw AWS strings.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
-use crate::scale_up::JobId;
+use crate::scale_up::{ClassState, JobId};
+use crate::warm::{IdleRunner, PoolObservation};
 use crate::{TaskSize, Timestamp};
 
 /// Tag keys we put on every task we start; the reaper only touches tasks carrying them.
@@ -169,4 +172,82 @@ pub struct ObservedRunner {
     pub busy: bool,
     /// Labels it registered with.
     pub labels: Vec<String>,
+}
+
+/// One runner class as observed: its live tasks joined once with GitHub's runners by runner
+/// name. Scale-up ([`ClassView::state`]), the warm pool ([`ClassView::pool`]) and the reaper
+/// decide from this same join.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClassView {
+    /// Every live task of the class, whatever its state: what `max_runners` bounds.
+    pub live_tasks: u32,
+    /// Live tasks whose runner is registered, online and not busy.
+    pub idle: Vec<IdleRunner>,
+    /// Live warm-origin tasks whose runner is not online yet.
+    pub booting_warm: u32,
+    /// Jobs whose own task is live and its runner not online yet.
+    pub booting_for: BTreeSet<JobId>,
+}
+
+impl ClassView {
+    /// Joins the live tasks tagged with `class` to the GitHub runners they registered as: a
+    /// task whose runner is online and not busy is idle; one whose runner is not online yet is
+    /// booting (for its job, or for the warm pool).
+    ///
+    /// Runners are ephemeral: idle from registration until they take their one job, then gone.
+    /// So a runner's idle time is counted from its task's creation, which overstates it by the
+    /// boot time; that only makes `idle_timeout` end a little early. A task without an origin
+    /// tag counts as started for a job, the only kind there was before warm pools.
+    pub fn observe(class: &str, tasks: &[ObservedTask], runners: &[ObservedRunner]) -> Self {
+        let by_name: BTreeMap<&str, &ObservedRunner> =
+            runners.iter().map(|r| (r.name.as_str(), r)).collect();
+        let mut view = ClassView::default();
+        for task in tasks
+            .iter()
+            .filter(|t| t.state.is_live() && t.class.as_deref() == Some(class))
+        {
+            view.live_tasks += 1;
+            let origin = task.origin.unwrap_or(Origin::Job);
+            let runner = task
+                .runner_name
+                .as_deref()
+                .and_then(|name| by_name.get(name));
+            match runner {
+                Some(runner) if runner.busy => {}
+                Some(runner) if runner.online => view.idle.push(IdleRunner {
+                    runner_id: runner.id,
+                    runner_name: runner.name.clone(),
+                    task_arn: task.arn.clone(),
+                    origin,
+                    idle_since: task.created_at,
+                }),
+                _ => match (origin, task.job_id) {
+                    (Origin::Warm, _) => view.booting_warm += 1,
+                    (Origin::Job, Some(job)) => {
+                        view.booting_for.insert(job);
+                    }
+                    (Origin::Job, None) => {}
+                },
+            }
+        }
+        view
+    }
+
+    /// What scale-up decides from.
+    pub fn state(&self) -> ClassState {
+        ClassState {
+            idle_runners: u32::try_from(self.idle.len()).unwrap_or(u32::MAX),
+            booting_for: self.booting_for.clone(),
+            live_tasks: self.live_tasks,
+        }
+    }
+
+    /// What the warm pool decides from.
+    pub fn pool(&self) -> PoolObservation {
+        PoolObservation {
+            idle: self.idle.clone(),
+            booting_warm: self.booting_warm,
+            live_tasks: self.live_tasks,
+        }
+    }
 }

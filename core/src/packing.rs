@@ -177,6 +177,20 @@ impl UnplaceableReason {
     }
 }
 
+/// The field ECS binpacks runner tasks on when it places them on instances: CPU, the runners'
+/// binding resource. Production asks for this placement strategy on every RunTask onto an EC2
+/// capacity provider, and the simulator's ECS places tasks the same way, so the fragmentation
+/// (and the instance-hours) the simulator shows is production's.
+pub const BINPACK_FIELD: &str = "cpu";
+
+/// Whether tasks of `capacity_provider` are placed on container instances (EC2 capacity
+/// providers), where placement strategies apply; Fargate's providers take none.
+pub fn places_on_instances(capacity_provider: &str) -> bool {
+    !capacity_provider
+        .to_ascii_uppercase()
+        .starts_with("FARGATE")
+}
+
 /// Plans how far each group's desired capacity must rise for `tasks` to find an instance.
 ///
 /// Tasks of a provider that appears twice in `groups` go to its first group. The result depends

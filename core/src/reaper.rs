@@ -41,8 +41,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::observed::{ObservedRunner, ObservedTask, Origin, TaskState};
-use crate::warm::{idle_surplus, IdleRunner, PoolObservation};
+use crate::observed::{ClassView, ObservedRunner, ObservedTask, Origin, TaskState};
+use crate::warm::{idle_surplus, IdleRunner};
 use crate::{RunnerClass, Timestamp};
 
 /// How old a JIT parameter without a live task must be before it is deleted. The issue's
@@ -310,7 +310,7 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
     }));
 
     for policy in input.classes {
-        let pool = PoolObservation::observe(&policy.name, tasks, runners);
+        let pool = ClassView::observe(&policy.name, tasks, runners).pool();
         let surplus = idle_surplus(&pool.idle, policy.warm_target, policy.idle_timeout, now);
         actions.extend(
             surplus

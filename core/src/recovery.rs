@@ -46,6 +46,34 @@ impl ApiBudget {
         self.remaining = self.remaining.saturating_sub(1);
         spent
     }
+
+    /// Charges `calls` already made (the pages of a listing, whose count shows only in its
+    /// answer), as far as the budget goes.
+    pub fn charge(&mut self, calls: u32) {
+        self.remaining = self.remaining.saturating_sub(calls);
+    }
+}
+
+/// The calls a listing of `items` took at `page` items a page: at least the one call.
+pub fn listing_pages(items: usize, page: u32) -> u32 {
+    u32::try_from(items.div_ceil(page.max(1) as usize).max(1)).unwrap_or(u32::MAX)
+}
+
+/// The run job listings a repository scan made beyond its run listing, as far as its answer
+/// shows: one per run with a queued job (runs whose jobs all started meanwhile are not seen).
+pub fn run_listings(jobs: &[ScannedJob]) -> u32 {
+    let runs: BTreeSet<u64> = jobs.iter().map(|job| job.run_id).collect();
+    u32::try_from(runs.len()).unwrap_or(u32::MAX)
+}
+
+/// The repositories starting at a different one each minute, so a budget that runs out before
+/// the end of the list reaches every repository in turn.
+pub fn rotated(repos: &[String], now: Timestamp) -> impl Iterator<Item = &String> {
+    let start = match repos.len() {
+        0 => 0,
+        len => usize::try_from(now.0.div_euclid(60_000).rem_euclid(len as i64)).unwrap_or(0),
+    };
+    repos[start..].iter().chain(&repos[..start])
 }
 
 /// The webhook event the sweep redelivers.
@@ -296,6 +324,32 @@ fn job_ref(job: &ScannedJob, class: String, attempt: u32) -> JobRef {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rotation_starts_at_a_different_repository_each_minute() {
+        let repos: Vec<String> = ["a/1", "b/2", "c/3"].map(String::from).into();
+        let order = |minute: i64| -> Vec<&str> {
+            rotated(&repos, Timestamp(minute * 60_000 + 59_999))
+                .map(String::as_str)
+                .collect()
+        };
+        assert_eq!(order(0), ["a/1", "b/2", "c/3"]);
+        assert_eq!(order(1), ["b/2", "c/3", "a/1"]);
+        assert_eq!(order(5), ["c/3", "a/1", "b/2"]);
+        assert_eq!(rotated(&[], Timestamp(0)).count(), 0);
+    }
+
+    #[test]
+    fn listings_charge_their_pages_within_the_budget() {
+        assert_eq!(listing_pages(0, 100), 1);
+        assert_eq!(listing_pages(100, 100), 1);
+        assert_eq!(listing_pages(101, 100), 2);
+        let mut budget = ApiBudget::new(3);
+        budget.charge(2);
+        assert_eq!(budget.remaining(), 1);
+        budget.charge(5);
+        assert_eq!(budget.remaining(), 0);
+    }
 
     #[test]
     fn each_repository_is_scanned_once_per_rescue_period() {

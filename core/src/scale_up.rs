@@ -14,11 +14,9 @@
 //!   simulator's business-day scenario halves p95 pickup this way for about 7% more cost);
 //! - everything else needs a launch, as long as the class stays within `max_runners`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
-
-use crate::observed::{ObservedRunner, ObservedTask, Origin};
 
 /// A workflow job id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -33,33 +31,6 @@ pub struct ClassState {
     pub booting_for: BTreeSet<JobId>,
     /// Every live task of the class, whatever its state: what `max_runners` bounds.
     pub live_tasks: u32,
-}
-
-impl ClassState {
-    /// Observes one class from its tasks joined with GitHub's runners by runner name: a live task
-    /// whose runner is online and not busy is an idle runner; one whose runner is not online yet
-    /// is booting (for its job, when it was started for one).
-    pub fn observe(class: &str, tasks: &[ObservedTask], runners: &[ObservedRunner]) -> Self {
-        let by_name: BTreeMap<&str, &ObservedRunner> =
-            runners.iter().map(|r| (r.name.as_str(), r)).collect();
-        let mut state = ClassState::default();
-        for task in tasks
-            .iter()
-            .filter(|t| t.state.is_live() && t.class.as_deref() == Some(class))
-        {
-            state.live_tasks += 1;
-            match task.runner_name.as_deref().and_then(|n| by_name.get(n)) {
-                Some(runner) if runner.busy => {}
-                Some(runner) if runner.online => state.idle_runners += 1,
-                _ => {
-                    if let (Some(Origin::Job), Some(job)) = (task.origin, task.job_id) {
-                        state.booting_for.insert(job);
-                    }
-                }
-            }
-        }
-        state
-    }
 }
 
 /// A job waiting for a runner.
@@ -136,6 +107,7 @@ pub fn plan_scale_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observed::{ClassView, ObservedRunner, ObservedTask, Origin};
     use proptest::prelude::*;
 
     fn jobs(ids: &[u64]) -> Vec<QueuedJob> {
@@ -215,7 +187,7 @@ mod tests {
             runner("busy", true, true),
             runner("other-class", true, false),
         ];
-        let state = ClassState::observe("c", &tasks, &runners);
+        let state = ClassView::observe("c", &tasks, &runners).state();
         assert_eq!(
             state,
             ClassState {

@@ -33,14 +33,13 @@
 //! by [`idle_surplus`], over runners of either origin: the pool trims the warm ones and the
 //! reaper ([`crate::reaper`]) stops the on-demand ones, so the two never name the same runner.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{Datelike, LocalResult, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::observed::{ObservedRunner, ObservedTask, Origin};
+use crate::observed::Origin;
 use crate::{RunnerClass, Timestamp, WarmWindow};
 
 /// The target idle count of `class` at `now`: the largest `idle` among its windows open at
@@ -174,44 +173,6 @@ pub struct PoolObservation {
     pub live_tasks: u32,
 }
 
-impl PoolObservation {
-    /// Joins the live tasks tagged with `class` to the GitHub runners they registered as.
-    ///
-    /// Runners are ephemeral: idle from registration until they take their one job, then gone.
-    /// So a runner's idle time is counted from its task's creation, which overstates it by the
-    /// boot time; that only makes `idle_timeout` end a little early. A task without an origin
-    /// tag counts as started for a job, the only kind there was before warm pools.
-    pub fn observe(class: &str, tasks: &[ObservedTask], runners: &[ObservedRunner]) -> Self {
-        let by_name: BTreeMap<&str, &ObservedRunner> =
-            runners.iter().map(|r| (r.name.as_str(), r)).collect();
-        let mut pool = PoolObservation::default();
-        for task in tasks
-            .iter()
-            .filter(|t| t.state.is_live() && t.class.as_deref() == Some(class))
-        {
-            pool.live_tasks += 1;
-            let origin = task.origin.unwrap_or(Origin::Job);
-            let runner = task
-                .runner_name
-                .as_deref()
-                .and_then(|name| by_name.get(name));
-            match runner {
-                Some(runner) if runner.busy => {}
-                Some(runner) if runner.online => pool.idle.push(IdleRunner {
-                    runner_id: runner.id,
-                    runner_name: runner.name.clone(),
-                    task_arn: task.arn.clone(),
-                    origin,
-                    idle_since: task.created_at,
-                }),
-                _ if origin == Origin::Warm => pool.booting_warm += 1,
-                _ => {}
-            }
-        }
-        pool
-    }
-}
-
 /// What to do to one class's warm pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[must_use]
@@ -291,7 +252,7 @@ fn count(len: usize) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observed::TaskState;
+    use crate::observed::{ClassView, ObservedRunner, ObservedTask, TaskState};
     use crate::TaskSize;
     use chrono::{NaiveDate, NaiveTime, Weekday};
     use proptest::prelude::*;
@@ -724,7 +685,7 @@ mod tests {
             runner("rc-untagged-origin", true, false),
             runner("rc-other", true, false),
         ];
-        let observed = PoolObservation::observe("large", &tasks, &runners);
+        let observed = ClassView::observe("large", &tasks, &runners).pool();
         assert_eq!(observed.live_tasks, 5);
         assert_eq!(observed.booting_warm, 1);
         let idle: Vec<(&str, Origin)> = observed

@@ -33,12 +33,12 @@ use futures_util::stream::{self, StreamExt};
 
 use rc_config::{Config, RunnerClass};
 use rc_core::message::{needs_job_check, JobMessage, JobRef, JobStatus};
-use rc_core::observed::{ObservedRunner, ObservedTask, Origin};
-use rc_core::scale_up::{plan_scale_up, ClassState, JobDecision, JobId, QueuedJob};
+use rc_core::observed::{ClassView, ObservedRunner, ObservedTask, Origin};
+use rc_core::scale_up::{plan_scale_up, JobDecision, JobId, QueuedJob};
 use rc_core::schedule::{
     after_recheck_send, follow_up, next_recheck, Disposition, FollowUp, LaunchResult,
 };
-use rc_core::warm::{replenish_on_take, warm_target, PoolObservation};
+use rc_core::warm::{replenish_on_take, warm_target};
 use rc_core::Timestamp;
 
 use super::launch::{LaunchFailure, Purpose};
@@ -114,6 +114,12 @@ pub struct BatchOutcome {
 struct Observed {
     runners: Vec<ObservedRunner>,
     tasks: Vec<ObservedTask>,
+}
+
+impl Observed {
+    fn class(&self, name: &str) -> ClassView {
+        ClassView::observe(name, &self.tasks, &self.runners)
+    }
 }
 
 /// The batch's messages and what has been decided for them so far.
@@ -340,7 +346,7 @@ impl<P: Ports> Manager<P> {
         observed: &Observed,
         batch: &mut Batch<'_>,
     ) {
-        let state = ClassState::observe(&class.name, &observed.tasks, &observed.runners);
+        let state = observed.class(&class.name).state();
         let queued: Vec<QueuedJob> = jobs
             .iter()
             .map(|w| QueuedJob {
@@ -446,7 +452,7 @@ impl<P: Ports> Manager<P> {
         observed: &Observed,
         metrics: &mut BatchMetrics,
     ) {
-        let mut pool = PoolObservation::observe(&class.name, &observed.tasks, &observed.runners);
+        let mut pool = observed.class(&class.name).pool();
         // The observation predates this batch's own launches, which count towards max_runners.
         pool.live_tasks += metrics.launched_count(&class.name);
         for index in 0..replenish_on_take(class, now, &pool) {

@@ -34,6 +34,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rc_config::Config;
 use rc_core::observed::{Origin, TaskState};
+use rc_core::packing::places_on_instances;
 use rc_core::routing::class_accepts;
 use rc_core::scale_up::JobId;
 use rc_core::{TaskSize, Timestamp};
@@ -301,10 +302,10 @@ impl<'c, M> World<'c, M> {
                 Some(index) => index,
                 None => {
                     let name = class.capacity_provider.clone();
-                    let kind = if name.to_ascii_uppercase().starts_with("FARGATE") {
-                        ProviderKind::Fargate
-                    } else {
+                    let kind = if places_on_instances(&name) {
                         ProviderKind::Ec2(instance_type_for(&name))
+                    } else {
+                        ProviderKind::Fargate
                     };
                     providers.push(Provider {
                         name,

@@ -3,6 +3,7 @@
 //! longer needs, as [`plan_pool`] decides.
 
 use rc_config::{Config, RunnerClass};
+use rc_core::observed::ClassView;
 use rc_core::warm::{next_change, plan_pool, warm_target, PoolObservation, PoolPlan};
 use rc_core::Timestamp;
 
@@ -26,7 +27,7 @@ impl<P: Ports> Manager<P> {
         report: &mut TickReport,
     ) {
         let target = warm_target(class, now);
-        let pool = PoolObservation::observe(&class.name, &observed.tasks, &observed.runners);
+        let pool = ClassView::observe(&class.name, &observed.tasks, &observed.runners).pool();
         let plan = plan_pool(class, target, &pool, now);
         let reason = pool_reason(class, &plan, &pool, next_change(class, now));
         let outcome = match plan.top_up {

@@ -23,13 +23,12 @@
 //! A rescued job goes to the jobs queue as a `queued` message, the path a webhook takes: the
 //! manager's coverage check, the client token and the at-capacity backoff apply unchanged.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use rc_config::{Config, GithubScope};
 use rc_core::recovery::{
-    plan_redeliveries, plan_rescue, scan_due, ApiBudget, Delivery, RedeliveryDecision,
-    RescueDecision, ScannedJob,
+    listing_pages, plan_redeliveries, plan_rescue, rotated, run_listings, scan_due, ApiBudget,
+    Delivery, RedeliveryDecision, RescueDecision,
 };
 use rc_core::Timestamp;
 use serde_json::json;
@@ -77,7 +76,7 @@ impl<P: Ports> Manager<P> {
         {
             Ok(deliveries) => deliveries,
             Err(err) => {
-                spend(budget, 1);
+                budget.charge(1);
                 let what = "list the webhook's recent deliveries".to_owned();
                 report.push(
                     Step::Redeliver,
@@ -89,7 +88,7 @@ impl<P: Ports> Manager<P> {
                 return;
             }
         };
-        spend(budget, pages_read(deliveries.len()));
+        budget.charge(listing_pages(deliveries.len(), DELIVERY_PAGE));
         let max = settings.max_redeliveries_per_tick;
         let plan = plan_redeliveries(&deliveries, now, max, budget);
         let reason = format!(
@@ -176,7 +175,7 @@ impl<P: Ports> Manager<P> {
             scanned += 1;
             match self.ports.github().queued_jobs(repo).await {
                 Ok(found) => {
-                    spend(budget, distinct_runs(&found));
+                    budget.charge(run_listings(&found));
                     jobs.extend(found);
                 }
                 Err(err) => {
@@ -258,36 +257,6 @@ impl<P: Ports> Manager<P> {
     }
 }
 
-/// Charges `calls` already made, as far as the budget goes.
-fn spend(budget: &mut ApiBudget, calls: u32) {
-    for _ in 0..calls {
-        if !budget.try_spend() {
-            break;
-        }
-    }
-}
-
-/// Pages a listing of `items` deliveries took: at least the one call.
-fn pages_read(items: usize) -> u32 {
-    u32::try_from(items.div_ceil(DELIVERY_PAGE as usize).max(1)).unwrap_or(u32::MAX)
-}
-
-/// The run job listings a repository scan made beyond its run listing, as far as its answer
-/// shows: one per run with a queued job (runs whose jobs all started meanwhile are not seen).
-fn distinct_runs(jobs: &[ScannedJob]) -> u32 {
-    let runs: BTreeSet<u64> = jobs.iter().map(|job| job.run_id).collect();
-    u32::try_from(runs.len()).unwrap_or(u32::MAX)
-}
-
-/// The repositories starting at a different one each minute.
-fn rotated(repos: &[String], now: Timestamp) -> impl Iterator<Item = &String> {
-    let start = match repos.len() {
-        0 => 0,
-        len => usize::try_from(now.0.div_euclid(60_000).rem_euclid(len as i64)).unwrap_or(0),
-    };
-    repos[start..].iter().chain(&repos[..start])
-}
-
 fn describe_delivery(delivery: &Delivery) -> String {
     let answer = match delivery.status_code {
         0 => "no answer".to_owned(),
@@ -301,30 +270,4 @@ fn describe_delivery(delivery: &Delivery) -> String {
         "delivery {} ({}{action}, {answer} at {})",
         delivery.id, delivery.event, delivery.delivered_at
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rotation_starts_at_a_different_repository_each_minute() {
-        let repos: Vec<String> = ["a/1", "b/2", "c/3"].map(String::from).into();
-        let order = |minute: i64| -> Vec<&str> {
-            rotated(&repos, Timestamp(minute * 60_000 + 59_999))
-                .map(String::as_str)
-                .collect()
-        };
-        assert_eq!(order(0), ["a/1", "b/2", "c/3"]);
-        assert_eq!(order(1), ["b/2", "c/3", "a/1"]);
-        assert_eq!(order(5), ["c/3", "a/1", "b/2"]);
-        assert_eq!(rotated(&[], Timestamp(0)).count(), 0);
-    }
-
-    #[test]
-    fn listing_pages_count_at_least_one_call() {
-        assert_eq!(pages_read(0), 1);
-        assert_eq!(pages_read(100), 1);
-        assert_eq!(pages_read(101), 2);
-    }
 }

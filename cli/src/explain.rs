@@ -22,7 +22,7 @@ pub struct ExplainArgs {
 #[derive(Serialize)]
 struct Explanation<'a> {
     labels: &'a [String],
-    route: &'a Route,
+    route: &'a Route<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     class: Option<&'a rc_config::RunnerClass>,
 }
@@ -30,7 +30,7 @@ struct Explanation<'a> {
 pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let config = crate::load_config(&args.config)?;
     let route = route(&config, &args.labels);
-    let class = route.class().and_then(|name| config.class(name));
+    let class = route.class();
     if args.json {
         let explanation = Explanation {
             labels: &args.labels,
@@ -39,7 +39,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         };
         println!("{}", serde_json::to_string_pretty(&explanation)?);
     } else {
-        print!("{}", describe(&args.labels, &route, class));
+        print!("{}", describe(&args.labels, &route));
     }
     Ok(if class.is_some() {
         ExitCode::SUCCESS
@@ -48,10 +48,10 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn describe(labels: &[String], route: &Route, class: Option<&rc_config::RunnerClass>) -> String {
+fn describe(labels: &[String], route: &Route) -> String {
     let mut out = format!("labels: {}\n", labels.join(", "));
-    match (route, class) {
-        (Route::Matched { index, .. }, Some(class)) => {
+    match route {
+        Route::Matched { class, index } => {
             out += &format!(
                 "class: {} (entry {} in file order: the first whose labels [{}] contain every job label)\n",
                 class.name,
@@ -68,7 +68,7 @@ fn describe(labels: &[String], route: &Route, class: Option<&rc_config::RunnerCl
                 humantime::format_duration(class.idle_timeout)
             );
         }
-        (Route::Unmatched { reason, missing }, _) => {
+        Route::Unmatched { reason, missing } => {
             out += &format!("class: none ({reason})\n");
             for miss in missing {
                 out += &format!(
@@ -77,9 +77,6 @@ fn describe(labels: &[String], route: &Route, class: Option<&rc_config::RunnerCl
                     miss.missing_labels.join(", ")
                 );
             }
-        }
-        (Route::Matched { class, .. }, None) => {
-            unreachable!("routing returned unknown class {class}")
         }
     }
     out

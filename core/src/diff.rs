@@ -256,10 +256,14 @@ fn subsets<'a>(items: &[&'a String], max: usize, f: &mut dyn FnMut(&[&'a String]
 fn routing_moves(old: &Config, new: &Config, renamed: &BTreeMap<&str, &str>) -> Vec<RouteMove> {
     let mut moves: BTreeMap<(Option<String>, Option<String>), RouteMove> = BTreeMap::new();
     for (_, labels) in candidate_label_sets(old, new) {
-        let before = route(old, &labels)
-            .class()
-            .map(|c| renamed.get(c).copied().unwrap_or(c).to_string());
-        let after = route(new, &labels).class().map(str::to_string);
+        let before = route(old, &labels).class().map(|c| {
+            renamed
+                .get(c.name.as_str())
+                .copied()
+                .unwrap_or(&c.name)
+                .to_string()
+        });
+        let after = route(new, &labels).class().map(|c| c.name.clone());
         if before == after {
             continue;
         }

@@ -294,7 +294,7 @@ pub fn plan_rescue<'a>(
                             .recheck_attempts
                             .saturating_add(u32::try_from(periods).unwrap_or(u32::MAX));
                         RescueDecision::Rescue(JobMessage::Queued {
-                            job: job_ref(job, class, attempt),
+                            job: job_ref(job, class.name.clone(), attempt),
                             attempt,
                         })
                     }

@@ -24,13 +24,14 @@ pub const MAX_JOB_LABELS: usize = 100;
 pub const MAX_LABEL_CHARS: usize = 256;
 
 /// The outcome of routing one label set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Route {
+pub enum Route<'c> {
     /// The job goes to this class.
     Matched {
-        /// Name of the chosen class.
-        class: String,
+        /// The chosen class (its name in JSON).
+        #[serde(serialize_with = "class_name")]
+        class: &'c RunnerClass,
         /// Index of the class in file order.
         index: usize,
     },
@@ -52,14 +53,18 @@ pub struct ClassMiss {
     pub missing_labels: Vec<String>,
 }
 
-impl Route {
-    /// The matched class name, if any.
-    pub fn class(&self) -> Option<&str> {
+impl<'c> Route<'c> {
+    /// The matched class, if any.
+    pub fn class(&self) -> Option<&'c RunnerClass> {
         match self {
             Route::Matched { class, .. } => Some(class),
             Route::Unmatched { .. } => None,
         }
     }
+}
+
+fn class_name<S: serde::Serializer>(class: &&RunnerClass, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(&class.name)
 }
 
 /// The labels of `job_labels` that `class` does not carry.
@@ -76,7 +81,7 @@ pub fn class_accepts(class: &RunnerClass, job_labels: &[String]) -> bool {
 }
 
 /// Routes a job's labels to a class of `config`.
-pub fn route(config: &Config, job_labels: &[String]) -> Route {
+pub fn route<'c>(config: &'c Config, job_labels: &[String]) -> Route<'c> {
     let unmatched = |reason| Route::Unmatched {
         reason,
         missing: Vec::new(),
@@ -109,10 +114,7 @@ pub fn route(config: &Config, job_labels: &[String]) -> Route {
     for (index, class) in config.classes.iter().enumerate() {
         let missing = missing_labels(class, job_labels);
         if missing.is_empty() {
-            return Route::Matched {
-                class: class.name.clone(),
-                index,
-            };
+            return Route::Matched { class, index };
         }
         misses.push(ClassMiss {
             class: class.name.clone(),
@@ -171,11 +173,15 @@ mod tests {
             vec!["self-hosted", "linux", "arm64", "large"],
         ]);
         assert_eq!(
-            route(&config, &labels(&["self-hosted", "large"])).class(),
+            route(&config, &labels(&["self-hosted", "large"]))
+                .class()
+                .map(|c| c.name.as_str()),
             Some("c0")
         );
         assert_eq!(
-            route(&config, &labels(&["self-hosted", "ARM64", "Large"])).class(),
+            route(&config, &labels(&["self-hosted", "ARM64", "Large"]))
+                .class()
+                .map(|c| c.name.as_str()),
             Some("c1")
         );
         let Route::Unmatched { missing, .. } = route(&config, &labels(&["self-hosted", "gpu"]))
@@ -188,8 +194,11 @@ mod tests {
     #[test]
     fn hosted_jobs_never_route() {
         let config = config(&[vec!["self-hosted", "linux"]]);
-        assert_eq!(route(&config, &labels(&["linux"])).class(), None);
-        assert_eq!(route(&config, &labels(&[])).class(), None);
+        assert_eq!(
+            route(&config, &labels(&["linux"])).class().map(|c| &c.name),
+            None
+        );
+        assert_eq!(route(&config, &labels(&[])).class().map(|c| &c.name), None);
     }
 
     #[test]
@@ -208,8 +217,13 @@ mod tests {
             };
             assert!(reason.len() < 200 && missing.is_empty(), "{reason}");
         }
-        assert_eq!(route(&config, &at_limit[1..]).class(), Some("c0"));
-        assert_eq!(route(&config, &at_limit).class(), None);
+        assert_eq!(
+            route(&config, &at_limit[1..])
+                .class()
+                .map(|c| c.name.as_str()),
+            Some("c0")
+        );
+        assert_eq!(route(&config, &at_limit).class().map(|c| &c.name), None);
     }
 
     /// Class label sets drawn so that no class shadows an earlier one (validation rejects that).

@@ -333,13 +333,13 @@ pub fn intake(
         );
     }
     let class = match route(config, &job.labels) {
-        Route::Matched { class, .. } => class,
+        Route::Matched { class, .. } => &class.name,
         Route::Unmatched { reason, .. } => {
             tracing::info!(job_id = job.id, delivery, %reason, "job routes to no class");
             return answer(StatusCode::ACCEPTED, format!("not queued: {reason}"));
         }
     };
-    let job_ref = event.job_ref(delivery, &class);
+    let job_ref = event.job_ref(delivery, class);
     let message = match action {
         JobAction::Queued => JobMessage::Queued {
             job: job_ref,
@@ -363,7 +363,10 @@ pub fn intake(
             format!("not queued: the job message would be {size} bytes, over SQS's {SQS_MAX_MESSAGE_BYTES}"),
         );
     }
-    Intake::Enqueue { message, class }
+    Intake::Enqueue {
+        message,
+        class: class.clone(),
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

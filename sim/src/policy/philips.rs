@@ -29,7 +29,7 @@ impl Philips {
     fn webhook(world: &mut World<'_, Msg>, hook: Webhook) {
         let Some(class) = route(world.config(), &hook.labels)
             .class()
-            .and_then(|name| world.class_index(name))
+            .and_then(|class| world.class_index(&class.name))
         else {
             return;
         };

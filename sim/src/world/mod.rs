@@ -367,9 +367,10 @@ impl<'c, M> World<'c, M> {
                     .filter(|(_, c)| class_accepts(c, &spec.labels))
                     .map(|(i, _)| i)
                     .collect();
-                let routed = rc_core::routing::route(config, &spec.labels)
-                    .class()
-                    .and_then(|name| config.classes.iter().position(|c| c.name == name));
+                let routed = match rc_core::routing::route(config, &spec.labels) {
+                    rc_core::routing::Route::Matched { index, .. } => Some(index),
+                    rc_core::routing::Route::Unmatched { .. } => None,
+                };
                 for &class in &taken_by {
                     classes[class].takes.push(next);
                 }

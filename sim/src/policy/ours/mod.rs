@@ -15,7 +15,7 @@
 //!   PROVISIONING event and once a minute; the autoscaler instance keeps its trigger memory
 //!   between invocations, as a warm Lambda does.
 
-mod ports;
+pub(crate) mod ports;
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -82,7 +82,7 @@ fn manager<'w, 'c>(world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
 impl Ours {
     fn webhook(world: W<'_, '_>, hook: Webhook) {
         let config = world.config();
-        let Some(class) = route(config, &hook.labels).class().map(str::to_owned) else {
+        let Some(class) = route(config, &hook.labels).class().map(|c| c.name.clone()) else {
             return; // 202: no class takes these labels.
         };
         let job = JobRef {

@@ -27,6 +27,7 @@
 //! println!("{report}");
 //! ```
 
+pub mod fidelity;
 pub mod html;
 mod metrics;
 pub mod params;

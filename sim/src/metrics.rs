@@ -14,7 +14,7 @@ use crate::world::{ApiKind, JobState, Phase, ProviderKind, World};
 /// Counters kept during a run.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
-    calls: BTreeMap<ApiKind, u64>,
+    pub(crate) calls: BTreeMap<ApiKind, u64>,
     errors: BTreeMap<ApiKind, u64>,
     pub deduplicated_run_tasks: u64,
     pub over_max: u64,

@@ -9,7 +9,7 @@
 
 mod dena;
 mod oracle;
-mod ours;
+pub(crate) mod ours;
 mod philips;
 
 use std::fmt;

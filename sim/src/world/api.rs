@@ -55,7 +55,8 @@ pub enum ApiKind {
     GithubListDeliveries,
     /// `POST /app/hook/deliveries/{id}/attempts`.
     GithubRedeliver,
-    /// Queued workflow runs and their jobs of one repository (rescue scan).
+    /// Queued workflow runs of one repository (one call per page of 100) and each run's jobs
+    /// (one call per run): the rescue scan.
     GithubListQueuedJobs,
 }
 

@@ -585,7 +585,10 @@ impl<M> World<'_, M> {
         Ok(all)
     }
 
-    /// The queued jobs of `repo` with their labels and creation time, oldest first.
+    /// The queued jobs of `repo` with their labels and creation time, oldest first, as the
+    /// scan reads them: the repository's queued runs (100 a page), then each run's jobs. Every
+    /// job here is a run of its own (the ports give it its id as run id), so that is one job
+    /// listing per queued job.
     ///
     /// # Errors
     ///
@@ -594,7 +597,6 @@ impl<M> World<'_, M> {
         &mut self,
         repo: &str,
     ) -> Result<Vec<(JobId, Vec<String>, Timestamp)>, ApiError> {
-        self.call(ApiKind::GithubListQueuedJobs)?;
         let mut found: Vec<JobId> = self
             .github
             .queued
@@ -604,6 +606,10 @@ impl<M> World<'_, M> {
             .filter(|&job| self.job(job).repo == repo)
             .collect();
         found.sort();
+        self.call_pages(ApiKind::GithubListQueuedJobs, found.len(), 100)?;
+        for _ in &found {
+            self.call(ApiKind::GithubListQueuedJobs)?;
+        }
         Ok(found
             .into_iter()
             .map(|job| {

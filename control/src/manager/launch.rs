@@ -157,7 +157,7 @@ impl<P: Ports> Manager<P> {
             return Err(LaunchFailure::Parameter { runner, source });
         }
         let request = run_task_request(class, purpose, &runner, &parameter, &self.controller);
-        match self.run_task_with_retry(&request).await {
+        match self.start_task(&request).await {
             Ok(task_arn) => Ok(Launched {
                 runner_name: runner,
                 task_arn,
@@ -169,9 +169,15 @@ impl<P: Ports> Manager<P> {
         }
     }
 
-    /// RunTask, retried with backoff while the failure is retryable. The request keeps its
-    /// client token, so on ECS a retry of a call that did start a task starts no second one.
-    async fn run_task_with_retry(&self, request: &RunTaskRequest) -> Result<String, LaunchError> {
+    /// RunTask, retried with backoff while the failure is retryable: the one path by which
+    /// every kind of pool starts a task (a runner after its registration and secret; a worker
+    /// of a pool that needs neither, directly). The request keeps its client token, so on ECS a
+    /// retry of a call that did start a task starts no second one.
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's failure.
+    pub async fn start_task(&self, request: &RunTaskRequest) -> Result<String, LaunchError> {
         let launcher = self.ports.launcher();
         retry(
             RUN_TASK_BACKOFF,

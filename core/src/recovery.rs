@@ -444,6 +444,7 @@ mod tests {
                 ..ManagerSettings::default()
             },
             classes: vec![class("small"), class("large")],
+            benchmarks: None,
         }
     }
 

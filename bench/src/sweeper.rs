@@ -38,8 +38,35 @@ pub async fn sweep<S: BenchStore, P: Portal, C: Clock>(
     bench: &Benchmarks,
     now: Timestamp,
 ) -> Result<SweepReport, PortError> {
+    let held = observe(store, bench).await?;
+    let mut report = SweepReport::default();
+    for action in decide(now, &held, bench.stale_after) {
+        execute(store, portal, clock, &held, action, now, &mut report).await;
+    }
+    Ok(report)
+}
+
+/// What a sweep at `now` would do, changing nothing (`tick --dry-run`).
+///
+/// # Errors
+///
+/// The store's failure reading the locks.
+pub async fn plan<S: BenchStore>(
+    store: &S,
+    bench: &Benchmarks,
+    now: Timestamp,
+) -> Result<Vec<SweepAction>, PortError> {
+    Ok(decide(
+        now,
+        &observe(store, bench).await?,
+        bench.stale_after,
+    ))
+}
+
+/// Every configured team's lock that is held, with its job.
+async fn observe<S: BenchStore>(store: &S, bench: &Benchmarks) -> Result<Vec<Held>, PortError> {
     let teams: Vec<String> = bench.teams.iter().map(|t| t.id.clone()).collect();
-    let held: Vec<Held> = store
+    Ok(store
         .teams(&teams)
         .await?
         .into_iter()
@@ -50,9 +77,19 @@ pub async fn sweep<S: BenchStore, P: Portal, C: Clock>(
                 job: lock.row.active,
             })
         })
-        .collect();
-    let mut report = SweepReport::default();
-    for action in decide(now, &held, bench.stale_after) {
+        .collect())
+}
+
+async fn execute<S: BenchStore, P: Portal, C: Clock>(
+    store: &S,
+    portal: Option<&PortalTarget<'_, P>>,
+    clock: &C,
+    held: &[Held],
+    action: SweepAction,
+    now: Timestamp,
+    report: &mut SweepReport,
+) {
+    {
         match action {
             SweepAction::Error { id, reason } => {
                 let job = held
@@ -84,5 +121,4 @@ pub async fn sweep<S: BenchStore, P: Portal, C: Clock>(
             },
         }
     }
-    Ok(report)
 }

@@ -89,6 +89,18 @@ impl Contest {
     /// A config whose window is open now (or not), running `script` under `sh` with the target
     /// as `$1`.
     fn config(&self, name: &str, open: bool, script: &str, deadline: &str) -> String {
+        self.config_with(name, open, script, deadline, "registered", "192.0.2.10")
+    }
+
+    fn config_with(
+        &self,
+        name: &str,
+        open: bool,
+        script: &str,
+        deadline: &str,
+        mode: &str,
+        target: &str,
+    ) -> String {
         let now = chrono::Utc::now();
         let (from, to) = if open {
             (
@@ -107,8 +119,9 @@ classes:
   - {{name: d, labels: [self-hosted], task_definition: t, cpu: 1024, memory: 2048, capacity_provider: cp, max_runners: 2}}
 benchmarks:
   window: {{from: "{}", to: "{}"}}
+  target: {mode}
   teams:
-    - {{id: team-01, token_sha256: {}, target: 192.0.2.10}}
+    - {{id: team-01, token_sha256: {}, target: {target}}}
     - {{id: team-02, token_sha256: {}, target: 192.0.2.11}}
   pool:
     task_definition: bench
@@ -384,4 +397,25 @@ async fn a_killed_worker_leaves_a_job_the_tick_errors_and_the_team_asks_again() 
         .iter()
         .any(|p| p.signed_ok && p.body["status"] == "errored"));
     assert_eq!(request(&serve, TEAM_TOKEN).await.0, 202);
+}
+
+#[tokio::test]
+async fn with_source_ip_only_the_teams_own_address_may_ask() {
+    let contest = contest().await;
+    // serve sees the socket peer: this test's loopback address.
+    let config = contest.config_with("source-ip", true, "true", "30s", "source_ip", "127.0.0.1");
+    let serve = contest.serve(&config);
+    let (status, accepted) = request(&serve, TEAM_TOKEN).await;
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["target"], "127.0.0.1");
+    // team-02 is registered at 192.0.2.11, so its own token from here is refused.
+    let (status, refused) = request(&serve, OTHER_TOKEN).await;
+    assert_eq!(status, 403, "{refused}");
+}
+
+#[tokio::test]
+async fn without_a_benchmarks_section_the_routes_do_not_exist() {
+    let contest = contest().await;
+    let serve = contest.serve(&super::support::repo_file("config/examples/minimal.yaml"));
+    assert_eq!(request(&serve, TEAM_TOKEN).await.0, 404);
 }

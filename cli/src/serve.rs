@@ -131,8 +131,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     SqsJobQueue::new(aws_sdk_sqs::Client::new(&aws), env("RC_JOBS_QUEUE_URL")?);
                 let installation =
                     rc_webhook::installation_from_lookup(|name| std::env::var(name).ok())?;
+                let bench = rc_webhook::bench::BenchPorts::from_lookup(
+                    |name| std::env::var(name).ok(),
+                    &aws,
+                    &Parameters::new(aws_sdk_ssm::Client::new(&aws)),
+                )
+                .await?;
                 let state = Arc::new(HttpState {
-                    webhook: Webhook::new(secrets, queue).with_installation(installation),
+                    webhook: Webhook::new(secrets, queue)
+                        .with_installation(installation)
+                        .with_bench(bench),
                     config: config.clone(),
                     permits: tokio::sync::Semaphore::new(args.max_requests),
                     body_timeout: args.body_timeout,
@@ -144,10 +152,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 let app = axum::Router::new().fallback(handle_http).with_state(state);
                 let stopped = stopped();
                 tasks.spawn(async move {
-                    axum::serve(listener, app)
-                        .with_graceful_shutdown(stopped)
-                        .await
-                        .context("HTTP server")
+                    axum::serve(
+                        listener,
+                        app.into_make_service_with_connect_info::<SocketAddr>(),
+                    )
+                    .with_graceful_shutdown(stopped)
+                    .await
+                    .context("HTTP server")
                 });
             }
             Part::Autoscaler => {
@@ -174,6 +185,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             Part::Tick => {
                 let config = wait_for_config(&config).await;
+                if let Some(sweeper) = crate::bench::Sweeper::from_env(&config.get(), &aws).await? {
+                    let (config, stopped) = (config.clone(), stopped());
+                    tasks.spawn(async move {
+                        sweep_loop(&sweeper, &config, stopped).await;
+                        Ok(())
+                    });
+                }
                 let manager = shared_manager(&mut manager, &aws, &config).await?;
                 let (config, stopped) = (config.clone(), stopped());
                 tasks.spawn(async move {
@@ -230,7 +248,42 @@ struct HttpState {
     body_timeout: Duration,
 }
 
+/// The benchmark sweeper on the tick's schedule, for as long as `serve` runs.
+async fn sweep_loop(
+    sweeper: &crate::bench::Sweeper,
+    config: &LastKnownGood,
+    stopped: impl std::future::Future<Output = ()>,
+) {
+    let mut stopped = std::pin::pin!(stopped);
+    loop {
+        let config = config.get();
+        if let Some(bench) = &config.benchmarks {
+            let now = rc_manager::wall_clock();
+            match sweeper.sweep(bench, now, false).await {
+                Ok(report)
+                    if report.errored.is_empty()
+                        && report.unlocked.is_empty()
+                        && report.failures.is_empty() => {}
+                Ok(report) => tracing::info!(?report, "benchmark sweep"),
+                Err(e) => tracing::warn!(error = %e, "benchmark sweep failed"),
+            }
+        }
+        tokio::select! {
+            _ = &mut stopped => return,
+            _ = tokio::time::sleep(BENCH_SWEEP_EVERY) => {}
+        }
+    }
+}
+
+/// How often `serve` sweeps benchmark jobs: well inside any `stale_after` (at least 8 s).
+const BENCH_SWEEP_EVERY: Duration = Duration::from_secs(5);
+
 async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> Response {
+    // The socket peer: the caller's address for the benchmark routes.
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
     // Waiting for a permit counts against the body's time: a client is never held longer.
     let deadline = tokio::time::Instant::now() + state.body_timeout;
     let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, state.permits.acquire()).await else {
@@ -268,23 +321,26 @@ async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> R
     let config = state.config.current(CONFIG_MAX_AGE).await;
     let reply = state
         .webhook
-        .serve_http(
+        .serve_request(
             config.as_deref(),
             &parts.method,
             parts.uri.path(),
+            parts.uri.query(),
             &parts.headers,
             &body,
+            peer,
         )
         .await;
     to_response(reply)
 }
 
 fn to_response(reply: Reply) -> Response {
-    let mut response = Response::new(Body::from(reply.body.to_string()));
-    *response.status_mut() = reply.status;
+    let (status, content_type, body) = reply.into_parts();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
+        http::HeaderValue::from_static(content_type),
     );
     response
 }

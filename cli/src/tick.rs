@@ -3,6 +3,9 @@
 //! printed on its own line with its reason and outcome, then a summary; `--json` prints the
 //! whole report as one JSON object instead.
 //!
+//! With `benchmarks` configured and `RC_BENCH_TABLE` set, the benchmark sweeper runs first
+//! (`--bench-only`: only it), its lines prefixed `bench:`.
+//!
 //! The environment is the manager's (`RC_CLUSTER`, `RC_JOBS_QUEUE_URL`, `RC_SSM_PREFIX`,
 //! GitHub credentials, the standard AWS settings); the config comes from `--config`.
 
@@ -28,6 +31,9 @@ pub struct TickArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
+    /// Run only the benchmark sweeper (where the manager's tick runs elsewhere).
+    #[arg(long)]
+    bench_only: bool,
 }
 
 fn parse_at(text: &str) -> Result<Timestamp, String> {
@@ -41,18 +47,53 @@ pub fn run(args: TickArgs) -> anyhow::Result<ExitCode> {
     rc_aws::logging::init_json_logs(rc_aws::logging::LogTarget::Terminal);
     let config = crate::load_config(&args.config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let report = runtime.block_on(async {
+    let now = args.at.unwrap_or_else(wall_clock);
+    let (report, bench) = runtime.block_on(async {
         let aws = aws_config::load_from_env().await;
+        // The benchmark sweeper goes first: a manager that cannot be built (missing GitHub
+        // credentials, say) must not keep teams locked out.
+        let bench = match (
+            crate::bench::Sweeper::from_env(&config, &aws).await?,
+            &config.benchmarks,
+        ) {
+            (Some(sweeper), Some(section)) => Some(sweeper.sweep(section, now, args.dry_run).await),
+            _ => None,
+        };
+        if args.bench_only {
+            return anyhow::Ok((None, bench));
+        }
         let manager = ManagerEnv::from_env()?.build(&aws, &config).await?;
-        let now = args.at.unwrap_or_else(wall_clock);
-        anyhow::Ok(manager.tick(&config, now, args.dry_run).await)
+        anyhow::Ok((Some(manager.tick(&config, now, args.dry_run).await), bench))
     })?;
+    let bench_failures = match &bench {
+        Some(Ok(sweep)) => u32::try_from(sweep.failures.len()).unwrap_or(u32::MAX),
+        Some(Err(_)) => 1,
+        None => 0,
+    };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        let mut value = match &report {
+            Some(report) => serde_json::to_value(report)?,
+            None => serde_json::json!({}),
+        };
+        if let Some(bench) = &bench {
+            value["bench"] = match bench {
+                Ok(sweep) => serde_json::to_value(sweep)?,
+                Err(e) => serde_json::json!({"error": e.to_string()}),
+            };
+        }
+        println!("{value}");
     } else {
-        println!("{report}");
+        match &bench {
+            Some(Ok(sweep)) => print!("{}", crate::bench::describe(sweep, args.dry_run)),
+            Some(Err(e)) => println!("bench: sweeper failed: {e}"),
+            None => {}
+        }
+        if let Some(report) = &report {
+            println!("{report}");
+        }
     }
-    Ok(if report.failures() == 0 {
+    let failures = report.as_ref().map_or(0, |r| r.failures()) + bench_failures;
+    Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

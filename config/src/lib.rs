@@ -5,9 +5,11 @@
 //! column instead of stopping at the first. It takes text and reads no files, so the CLI, the
 //! tests and the AppConfig validator Lambda all run the same checks.
 
+mod bench;
 mod model;
 mod parse;
 
+pub use bench::{BenchPool, BenchWindow, Benchmarks, PortalConfig, TargetMode, Team};
 pub use model::{
     Config, CpuUnits, GithubConfig, GithubScope, ManagerSettings, MemMib, RunnerClass, TaskSize,
     WarmWindow,

@@ -21,6 +21,8 @@ pub struct Config {
     pub manager: ManagerSettings,
     /// Runner classes in file order; routing picks the first match.
     pub classes: Vec<RunnerClass>,
+    /// The benchmarker pool for contests, when configured.
+    pub benchmarks: Option<crate::bench::Benchmarks>,
 }
 
 impl Config {

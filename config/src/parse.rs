@@ -13,6 +13,8 @@ use chrono_tz::Tz;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError, LoaderOptions, Node, Span};
 
+mod bench;
+
 use crate::model::{
     Config, CpuUnits, GithubConfig, GithubScope, ManagerSettings, MemMib, RunnerClass, TaskSize,
     WarmWindow,
@@ -96,7 +98,7 @@ fn load_problem(err: LoadError) -> Problems {
     }])
 }
 
-const TOP_KEYS: &[&str] = &["github", "manager", "calendars", "classes"];
+const TOP_KEYS: &[&str] = &["github", "manager", "calendars", "classes", "benchmarks"];
 const GITHUB_KEYS: &[&str] = &[
     "scope",
     "name",
@@ -294,10 +296,15 @@ impl Checker {
         let classes = self
             .required(&top, "classes")
             .and_then(|n| self.classes(n, &calendars));
+        let benchmarks = match top.get("benchmarks") {
+            Some(n) => self.benchmarks(n).map(Some),
+            None => Some(None),
+        };
         Some(Config {
             github: github?,
             manager: manager?,
             classes: classes?,
+            benchmarks: benchmarks?,
         })
     }
 

@@ -498,6 +498,7 @@ mod tests {
                 ..ManagerSettings::default()
             },
             classes: vec![class("small"), class("large")],
+            benchmarks: None,
         }
     }
 

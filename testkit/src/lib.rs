@@ -11,6 +11,7 @@
 //!   by a moto EC2 instance, a task definition.
 //! - [`github`]: a stateful fake of the slice of the GitHub REST API the controller calls, which
 //!   records every request.
+//! - [`portal`]: a fake contest portal that checks benchmark result signatures.
 //! - [`fixtures`]: real `workflow_job` and `ping` webhook payloads, their signature, and a builder
 //!   that rewrites labels, action and ids.
 
@@ -18,3 +19,4 @@ pub mod ecs;
 pub mod fixtures;
 pub mod github;
 pub mod moto;
+pub mod portal;

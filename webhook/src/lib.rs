@@ -12,11 +12,16 @@
 //! GitHub records a failed delivery that the tick's redelivery sweep retries, and so does a
 //! signed delivery while no valid config has loaded yet.
 //!
+//! The benchmark routes (`/benchmarks...`, contest ops) are answered by [`bench`] over the
+//! `rc-bench` intake when `benchmarks` is configured; see that module.
+//!
 //! Every answer is bounded: messages are cut to [`MAX_MESSAGE_CHARS`] and reasons echo outside
 //! text only through [`rc_core::bounded`], so a signed payload with 5,000 labels or a 1 MB label
 //! gets a reply under 4 KB and log lines of the same size.
 
 use std::time::Duration;
+
+pub mod bench;
 
 use http::{HeaderMap, Method, StatusCode};
 use rc_aws::config_source::NoConfig;
@@ -54,16 +59,26 @@ pub const WEBHOOK_PATH: &str = "/github/webhook";
 /// Liveness path.
 pub const HEALTH_PATH: &str = "/healthz";
 
-/// An HTTP answer: status and a small JSON body.
+/// An HTTP answer: status and a small JSON body (or, for the benchmark board, an HTML page).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
     /// HTTP status.
     pub status: StatusCode,
     /// JSON body, `{"ok": bool, "message": ...}` plus details.
     pub body: serde_json::Value,
+    /// An HTML page sent instead of `body`, when set.
+    pub html: Option<String>,
 }
 
 impl Reply {
+    /// The content type and the bytes to send.
+    pub fn into_parts(self) -> (StatusCode, &'static str, String) {
+        match self.html {
+            Some(page) => (self.status, "text/html; charset=utf-8", page),
+            None => (self.status, "application/json", self.body.to_string()),
+        }
+    }
+
     fn new(status: StatusCode, message: impl AsRef<str>) -> Self {
         Reply {
             status,
@@ -71,6 +86,7 @@ impl Reply {
                 "ok": status.is_success(),
                 "message": abbreviate(message.as_ref(), MAX_MESSAGE_CHARS),
             }),
+            html: None,
         }
     }
 
@@ -89,6 +105,7 @@ pub struct Webhook<Q> {
     installation: Option<u64>,
     queue: Q,
     send_budget: Duration,
+    bench: Option<bench::BenchPorts>,
 }
 
 impl<Q: JobQueue> Webhook<Q> {
@@ -99,7 +116,15 @@ impl<Q: JobQueue> Webhook<Q> {
             installation: None,
             queue,
             send_budget: DEFAULT_SEND_BUDGET,
+            bench: None,
         }
+    }
+
+    /// Serves the benchmark routes over these ports (without them, the routes answer 503
+    /// while `benchmarks` is configured).
+    pub fn with_bench(mut self, ports: Option<bench::BenchPorts>) -> Self {
+        self.bench = ports;
+        self
     }
 
     /// Refuses deliveries of any other GitHub App installation than `installation` (`None`:
@@ -125,6 +150,36 @@ impl<Q: JobQueue> Webhook<Q> {
         headers: &HeaderMap,
         body: &[u8],
     ) -> Reply {
+        self.serve_request(config, method, path, None, headers, body, None)
+            .await
+    }
+
+    /// As [`Webhook::serve_http`], with the URL query and the caller's address (the socket
+    /// peer, or the Function URL's source IP) that the benchmark routes read.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn serve_request(
+        &self,
+        config: Result<&Config, &NoConfig>,
+        method: &Method,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+        peer: Option<std::net::IpAddr>,
+    ) -> Reply {
+        if let Some(reply) = bench::answer(
+            self.bench.as_ref(),
+            config,
+            method,
+            path,
+            query,
+            headers,
+            peer,
+        )
+        .await
+        {
+            return reply;
+        }
         match (path, method) {
             (HEALTH_PATH, &Method::GET) => Reply::new(StatusCode::OK, "ok"),
             (WEBHOOK_PATH, &Method::POST) => match config {
@@ -157,19 +212,31 @@ impl<Q: JobQueue> Webhook<Q> {
         config: Result<&Config, &NoConfig>,
         request: &lambda_http::Request,
     ) -> lambda_http::Response<lambda_http::Body> {
+        use lambda_http::RequestExt;
+        let source = match request.request_context_ref() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => context
+                .http
+                .source_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok()),
+            _ => None,
+        };
         let reply = self
-            .serve_http(
+            .serve_request(
                 config,
                 request.method(),
                 request.uri().path(),
+                request.uri().query(),
                 request.headers(),
                 request.body().as_ref(),
+                source,
             )
             .await;
+        let (status, content_type, body) = reply.into_parts();
         lambda_http::Response::builder()
-            .status(reply.status)
-            .header(http::header::CONTENT_TYPE, "application/json")
-            .body(lambda_http::Body::Text(reply.body.to_string()))
+            .status(status)
+            .header(http::header::CONTENT_TYPE, content_type)
+            .body(lambda_http::Body::Text(body))
             .expect("status and header are valid")
     }
 

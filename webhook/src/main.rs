@@ -22,7 +22,15 @@ async fn main() -> Result<(), lambda_http::Error> {
         secrets,
         SqsJobQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url),
     )
-    .with_installation(installation);
+    .with_installation(installation)
+    .with_bench(
+        rc_webhook::bench::BenchPorts::from_lookup(
+            |name| std::env::var(name).ok(),
+            &aws,
+            &Parameters::new(aws_sdk_ssm::Client::new(&aws)),
+        )
+        .await?,
+    );
     let (webhook, config) = (&webhook, &config);
     lambda_http::run(service_fn(move |request: Request| async move {
         let config = config.current(CONFIG_MAX_AGE).await;

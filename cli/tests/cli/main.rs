@@ -1,6 +1,7 @@
 //! The `runner-controller` binary driven as an operator drives it: one test binary, so the
 //! shared support code is compiled once.
 
+mod bench;
 mod config_diff;
 mod config_push;
 mod job_timeline;

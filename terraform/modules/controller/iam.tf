@@ -228,3 +228,21 @@ resource "aws_iam_role_policy" "config_validator" {
     Statement = [local.write_own_logs["config-validator"]]
   })
 }
+
+# The benchmarker pool's policies, when one is attached: the webhook accepts and reads
+# benchmark jobs, the manager's tick sweeps them.
+resource "aws_iam_role_policy" "bench_intake" {
+  count = var.bench == null ? 0 : 1
+
+  name   = "${var.name}-bench-intake"
+  role   = aws_iam_role.function["webhook"].id
+  policy = var.bench.intake_policy_json
+}
+
+resource "aws_iam_role_policy" "bench_sweeper" {
+  count = var.bench == null ? 0 : 1
+
+  name   = "${var.name}-bench-sweeper"
+  role   = aws_iam_role.function["manager"].id
+  policy = var.bench.sweeper_policy_json
+}

@@ -62,6 +62,8 @@ locals {
       },
       # The webhook refuses deliveries of other installations when it knows the manager's.
       { for key, value in { RC_GITHUB_INSTALLATION_ID = var.github_installation_id } : key => value if value != null },
+      # The /benchmarks routes, when a benchmarker pool is attached.
+      var.bench == null ? {} : var.bench.webhook_environment,
     )
     manager = merge(
       local.appconfig_env,
@@ -86,6 +88,8 @@ locals {
         RC_GITHUB_HOOK_ID         = var.github_hook_id
         RC_SSM_KMS_KEY_ID         = var.kms_key_arn
       } : key => value if value != null },
+      # The tick's benchmark sweeper, when a benchmarker pool is attached.
+      var.bench == null ? {} : var.bench.manager_environment,
     )
     cluster-autoscaler = {
       RC_CLUSTER = var.cluster_name

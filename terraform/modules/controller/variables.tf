@@ -415,3 +415,19 @@ variable "config_validator_lambda_arn" {
   type        = string
   default     = null
 }
+
+variable "bench" {
+  description = <<-EOT
+    The benchmarker pool (terraform/modules/bench-pool's `controller` output), or null. When set,
+    the webhook's Function URL serves /benchmarks routes (the URL forwards every path to the
+    webhook) and the manager's tick sweeps stale benchmark jobs; both roles get the pool's
+    policies.
+  EOT
+  type = object({
+    webhook_environment = map(string)
+    manager_environment = map(string)
+    intake_policy_json  = string
+    sweeper_policy_json = string
+  })
+  default = null
+}

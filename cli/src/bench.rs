@@ -135,6 +135,11 @@ impl Sweeper {
         }))
     }
 
+    /// The benchmark store, which the worker pool reads too.
+    pub fn store(&self) -> &DynamoBenchStore {
+        &self.store
+    }
+
     /// One pass at `now`; with `dry_run`, what it would do, as failures-free report lines.
     pub async fn sweep(
         &self,

@@ -185,14 +185,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
             Part::Tick => {
                 let config = wait_for_config(&config).await;
+                let manager = shared_manager(&mut manager, &aws, &config).await?;
                 if let Some(sweeper) = crate::bench::Sweeper::from_env(&config.get(), &aws).await? {
                     let (config, stopped) = (config.clone(), stopped());
+                    let manager = Arc::clone(&manager);
                     tasks.spawn(async move {
-                        sweep_loop(&sweeper, &config, stopped).await;
+                        bench_loop(&sweeper, &manager, &config, stopped).await;
                         Ok(())
                     });
                 }
-                let manager = shared_manager(&mut manager, &aws, &config).await?;
                 let (config, stopped) = (config.clone(), stopped());
                 tasks.spawn(async move {
                     rc_manager::run_tick_loop(&manager, &config, TICK_EVERY, stopped).await;
@@ -248,9 +249,11 @@ struct HttpState {
     body_timeout: Duration,
 }
 
-/// The benchmark sweeper on the tick's schedule, for as long as `serve` runs.
-async fn sweep_loop(
+/// The benchmark sweeper and the worker pool, every few seconds for as long as `serve` runs:
+/// stale jobs are errored first, then the pool is topped up for the jobs waiting.
+async fn bench_loop(
     sweeper: &crate::bench::Sweeper,
+    manager: &Manager,
     config: &LastKnownGood,
     stopped: impl std::future::Future<Output = ()>,
 ) {
@@ -267,6 +270,10 @@ async fn sweep_loop(
                 Ok(report) => tracing::info!(?report, "benchmark sweep"),
                 Err(e) => tracing::warn!(error = %e, "benchmark sweep failed"),
             }
+            let pass = manager.tend_bench_pool(sweeper.store(), bench, now).await;
+            if !pass.started.is_empty() {
+                tracing::info!(?pass, "benchmark pool");
+            }
         }
         tokio::select! {
             _ = &mut stopped => return,
@@ -275,7 +282,8 @@ async fn sweep_loop(
     }
 }
 
-/// How often `serve` sweeps benchmark jobs: well inside any `stale_after` (at least 8 s).
+/// How often `serve` sweeps benchmark jobs and tends the pool: well inside any `stale_after`
+/// (at least 8 s), and a waiting job gets its worker within seconds.
 const BENCH_SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 async fn handle_http(State(state): State<Arc<HttpState>>, request: Request) -> Response {

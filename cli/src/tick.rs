@@ -48,22 +48,27 @@ pub fn run(args: TickArgs) -> anyhow::Result<ExitCode> {
     let config = crate::load_config(&args.config)?;
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let now = args.at.unwrap_or_else(wall_clock);
-    let (report, bench) = runtime.block_on(async {
+    let (report, bench, pool) = runtime.block_on(async {
         let aws = aws_config::load_from_env().await;
         // The benchmark sweeper goes first: a manager that cannot be built (missing GitHub
         // credentials, say) must not keep teams locked out.
-        let bench = match (
-            crate::bench::Sweeper::from_env(&config, &aws).await?,
-            &config.benchmarks,
-        ) {
+        let sweeper = crate::bench::Sweeper::from_env(&config, &aws).await?;
+        let bench = match (&sweeper, &config.benchmarks) {
             (Some(sweeper), Some(section)) => Some(sweeper.sweep(section, now, args.dry_run).await),
             _ => None,
         };
         if args.bench_only {
-            return anyhow::Ok((None, bench));
+            return anyhow::Ok((None, bench, None));
         }
         let manager = ManagerEnv::from_env()?.build(&aws, &config).await?;
-        anyhow::Ok((Some(manager.tick(&config, now, args.dry_run).await), bench))
+        let report = manager.tick(&config, now, args.dry_run).await;
+        let pool = match (&sweeper, &config.benchmarks) {
+            (Some(sweeper), Some(section)) if !args.dry_run => {
+                Some(manager.tend_bench_pool(sweeper.store(), section, now).await)
+            }
+            _ => None,
+        };
+        anyhow::Ok((Some(report), bench, pool))
     })?;
     let bench_failures = match &bench {
         Some(Ok(sweep)) => u32::try_from(sweep.failures.len()).unwrap_or(u32::MAX),
@@ -75,6 +80,9 @@ pub fn run(args: TickArgs) -> anyhow::Result<ExitCode> {
             Some(report) => serde_json::to_value(report)?,
             None => serde_json::json!({}),
         };
+        if let Some(pool) = &pool {
+            value["bench_pool"] = serde_json::to_value(pool)?;
+        }
         if let Some(bench) = &bench {
             value["bench"] = match bench {
                 Ok(sweep) => serde_json::to_value(sweep)?,
@@ -88,11 +96,24 @@ pub fn run(args: TickArgs) -> anyhow::Result<ExitCode> {
             Some(Err(e)) => println!("bench: sweeper failed: {e}"),
             None => {}
         }
+        if let Some(pool) = &pool {
+            println!(
+                "bench: pool: {} waiting, {} running, {} workers: started {}{}",
+                pool.waiting,
+                pool.busy,
+                pool.workers,
+                pool.started.len(),
+                pool.failure
+                    .as_deref()
+                    .map_or(String::new(), |why| format!(", then failed: {why}"))
+            );
+        }
         if let Some(report) = &report {
             println!("{report}");
         }
     }
-    let failures = report.as_ref().map_or(0, |r| r.failures()) + bench_failures;
+    let pool_failures = u32::from(pool.as_ref().is_some_and(|p| p.failure.is_some()));
+    let failures = report.as_ref().map_or(0, |r| r.failures()) + bench_failures + pool_failures;
     Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {

@@ -38,6 +38,13 @@ pub fn warm_runner_name(prefix: &str, class: &str, now: Timestamp, index: u32) -
     format!("{prefix}w{}-{index}", base36(hash.0))
 }
 
+/// The RunTask client token of the `index`-th benchmark worker started by the decision made at
+/// `decided_at`: a repeated call of the same decision starts nothing new on ECS, a later
+/// decision gets new workers.
+pub fn bench_worker_token(decided_at: Timestamp, index: u32) -> String {
+    format!("bench-w{}-{index}", base36(decided_at.0.unsigned_abs()))
+}
+
 /// The RunTask client token of the task that runs `runner_name`: the name itself, which is
 /// short enough (see [`MAX_CLIENT_TOKEN_LEN`]) and made only of allowed characters.
 pub fn client_token(runner_name: &str) -> String {

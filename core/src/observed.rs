@@ -97,6 +97,8 @@ pub enum Origin {
     Job,
     /// Started to keep a warm pool at its target.
     Warm,
+    /// A benchmark worker (no runner class: the runner reaper and pools never count it).
+    Bench,
 }
 
 impl Origin {
@@ -105,6 +107,7 @@ impl Origin {
         match self {
             Origin::Job => "job",
             Origin::Warm => "warm",
+            Origin::Bench => "bench",
         }
     }
 
@@ -113,6 +116,7 @@ impl Origin {
         match value {
             "job" => Some(Origin::Job),
             "warm" => Some(Origin::Warm),
+            "bench" => Some(Origin::Bench),
             _ => None,
         }
     }
@@ -226,7 +230,7 @@ impl ClassView {
                     (Origin::Job, Some(job)) => {
                         view.booting_for.insert(job);
                     }
-                    (Origin::Job, None) => {}
+                    (Origin::Job, None) | (Origin::Bench, _) => {}
                 },
             }
         }

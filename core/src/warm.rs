@@ -33,9 +33,10 @@
 //! by [`idle_surplus`], over runners of either origin: the pool trims the warm ones and the
 //! reaper ([`crate::reaper`]) stops the on-demand ones, so the two never name the same runner.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use chrono::{Datelike, LocalResult, NaiveDateTime, TimeZone};
+use chrono::{Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -45,10 +46,20 @@ use crate::{RunnerClass, Timestamp, WarmWindow};
 /// The target idle count of `class` at `now`: the largest `idle` among its windows open at
 /// `now`, 0 outside every window and on holidays.
 pub fn warm_target(class: &RunnerClass, now: Timestamp) -> u32 {
+    window_target(&class.warm, &class.holidays, now)
+}
+
+/// The largest `idle` among `windows` open at `now` (none on `holidays`), else 0: the warm
+/// target of any pool with warm windows, runner classes and benchmark workers alike.
+pub fn window_target(
+    windows: &[WarmWindow],
+    holidays: &BTreeSet<NaiveDate>,
+    now: Timestamp,
+) -> u32 {
     // A window of the local day before or after can still be open at `now` when a transition
     // moves the clock across midnight, so look one day either side.
     (-1..=1)
-        .flat_map(|day| openings(class, now, day))
+        .flat_map(|day| openings(windows, holidays, now, day))
         .filter(|(_, open, close)| *open <= now && now < *close)
         .map(|(window, _, _)| window.idle)
         .max()
@@ -80,7 +91,7 @@ pub fn next_change(class: &RunnerClass, now: Timestamp) -> Option<Timestamp> {
         if found_on.is_some_and(|found: i64| day > found + 2) {
             break;
         }
-        for (_, open, close) in openings(class, now, day) {
+        for (_, open, close) in openings(&class.warm, &class.holidays, now, day) {
             for edge in [open, close].into_iter().filter(|edge| *edge > now) {
                 best = Some(best.map_or(edge, |b| b.min(edge)));
             }
@@ -94,16 +105,17 @@ pub fn next_change(class: &RunnerClass, now: Timestamp) -> Option<Timestamp> {
 
 /// The open interval of every window of `class` on the local date `day` days from `now`'s own
 /// local date (in each window's zone), skipping holidays and days the window does not run.
-fn openings(
-    class: &RunnerClass,
+fn openings<'w>(
+    windows: &'w [WarmWindow],
+    holidays: &'w BTreeSet<NaiveDate>,
     now: Timestamp,
     day: i64,
-) -> impl Iterator<Item = (&WarmWindow, Timestamp, Timestamp)> + '_ {
-    class.warm.iter().filter_map(move |window| {
+) -> impl Iterator<Item = (&'w WarmWindow, Timestamp, Timestamp)> + 'w {
+    windows.iter().filter_map(move |window| {
         let tz = window.timezone;
         let today = now.to_datetime().with_timezone(&tz).date_naive();
         let date = today.checked_add_signed(chrono::TimeDelta::days(day))?;
-        if !window.days.contains(&date.weekday()) || class.holidays.contains(&date) {
+        if !window.days.contains(&date.weekday()) || holidays.contains(&date) {
             return None;
         }
         let open = first_instant_reading(tz, date.and_time(window.from));

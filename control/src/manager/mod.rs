@@ -17,9 +17,11 @@
 //! - [`batch`]: one batch of messages in, a [`Disposition`] per message out.
 //! - [`launch`]: JIT config → secret → RunTask, undone on failure.
 //! - [`tick`]: the once-a-minute pass: warm pools, the reaper, lost-webhook recovery.
+//! - [`bench_pool`]: the benchmark worker pool, the second kind of pool.
 //! - [`metrics`]: the batch's counts, as EMF records for the driver to write.
 
 pub mod batch;
+pub mod bench_pool;
 pub mod launch;
 pub mod metrics;
 pub mod tick;

@@ -11,6 +11,7 @@
 //! - [`intake`]: a request → accepted (team, target) or refused with an HTTP status and reason.
 //! - [`outcome`]: a finished run (exit, captured output) → `passed` / `failed` / `timeout`.
 //! - [`sweep`]: which running jobs lost their worker, which locks were left behind.
+//! - [`pool`]: how many benchmark workers to start.
 //! - [`portal`]: the signed result callback body.
 //! - [`board`]: the ops board and list pages, bounded however many results exist.
 
@@ -19,6 +20,7 @@ pub mod board;
 pub mod intake;
 pub mod job;
 pub mod outcome;
+pub mod pool;
 pub mod portal;
 pub mod sweep;
 

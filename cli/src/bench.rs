@@ -9,14 +9,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use rc_aws::ssm::Parameters;
 use rc_aws::{DynamoBenchStore, HttpPortal, SqsBenchQueue, WallClock};
 use rc_bench::agent::{Agent, AgentSettings, Handled};
 use rc_bench::child::ChildBenchmarker;
 use rc_bench::portal::PortalTarget;
 use rc_bench::sweeper::SweepReport;
 use rc_config::{Benchmarks, Config};
-use rc_core::Timestamp;
+use rc_manager::bench::portal_secret;
+
+pub use rc_manager::bench::Sweeper;
 
 #[derive(clap::Args)]
 pub struct BenchAgentArgs {
@@ -30,27 +31,6 @@ pub struct BenchAgentArgs {
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// `RC_PORTAL_SECRET`, or the SSM SecureString `RC_PORTAL_SECRET_PARAM` names; `None` when the
-/// config has no portal.
-async fn portal_secret(
-    bench: &Benchmarks,
-    aws: &aws_config::SdkConfig,
-) -> anyhow::Result<Option<Vec<u8>>> {
-    if bench.portal.is_none() {
-        return Ok(None);
-    }
-    if let Some(secret) = var("RC_PORTAL_SECRET") {
-        return Ok(Some(secret.into_bytes()));
-    }
-    let name = var("RC_PORTAL_SECRET_PARAM")
-        .context("benchmarks.portal is set: set RC_PORTAL_SECRET or RC_PORTAL_SECRET_PARAM")?;
-    let secret = Parameters::new(aws_sdk_ssm::Client::new(aws))
-        .get_secure(&name)
-        .await
-        .context("reading RC_PORTAL_SECRET_PARAM")?;
-    Ok(Some(secret.into_bytes()))
 }
 
 fn benchmarks(config: &Config) -> anyhow::Result<&Benchmarks> {
@@ -103,69 +83,6 @@ pub fn run_agent(args: BenchAgentArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// The sweeper's ports, when `benchmarks` is configured and `RC_BENCH_TABLE` is set.
-pub struct Sweeper {
-    store: DynamoBenchStore,
-    portal: Option<(HttpPortal, Vec<u8>)>,
-}
-
-impl Sweeper {
-    /// `None` when there is nothing to sweep (no section, or no table named).
-    ///
-    /// # Errors
-    ///
-    /// A portal is configured but its secret cannot be had.
-    pub async fn from_env(
-        config: &Config,
-        aws: &aws_config::SdkConfig,
-    ) -> anyhow::Result<Option<Self>> {
-        let (Some(bench), Some(table)) = (&config.benchmarks, var("RC_BENCH_TABLE")) else {
-            return Ok(None);
-        };
-        let secret = portal_secret(bench, aws).await?;
-        Ok(Some(Sweeper {
-            store: DynamoBenchStore::new(aws_sdk_dynamodb::Client::new(aws), table),
-            portal: bench
-                .portal
-                .as_ref()
-                .zip(secret)
-                .map(|(p, s)| (HttpPortal::new(&p.url), s)),
-        }))
-    }
-
-    /// The benchmark store, which the worker pool reads too.
-    pub fn store(&self) -> &DynamoBenchStore {
-        &self.store
-    }
-
-    /// One pass at `now`; with `dry_run`, what it would do, as failures-free report lines.
-    pub async fn sweep(
-        &self,
-        bench: &Benchmarks,
-        now: Timestamp,
-        dry_run: bool,
-    ) -> Result<SweepReport, rc_bench::PortError> {
-        if dry_run {
-            let planned = rc_bench::sweeper::plan(&self.store, bench, now).await?;
-            let mut report = SweepReport::default();
-            for action in planned {
-                match action {
-                    rc_core::bench::sweep::SweepAction::Error { id, .. } => report.errored.push(id),
-                    rc_core::bench::sweep::SweepAction::Unlock { team, .. } => {
-                        report.unlocked.push(team)
-                    }
-                }
-            }
-            return Ok(report);
-        }
-        let target = self
-            .portal
-            .as_ref()
-            .map(|(portal, secret)| PortalTarget { portal, secret });
-        rc_bench::sweeper::sweep(&self.store, target.as_ref(), &WallClock, bench, now).await
-    }
 }
 
 /// A sweep's report as tick lines.

@@ -9,10 +9,12 @@
 //!
 //! # Layout
 //!
+//! - [`bench`]: the benchmark sweeper and store, for the tick's benchmark steps.
 //! - [`queue`]: SQS plumbing shared by the Lambda and `serve`.
 //! - [`tick_loop`]: `serve`'s stand-in for the tick's EventBridge schedule.
 //! - [`wiring`]: building a [`Manager`] from the environment.
 
+pub mod bench;
 pub mod queue;
 pub mod tick_loop;
 pub mod wiring;

@@ -5,8 +5,9 @@
 //!   message ids;
 //! - an EventBridge schedule (`rate(1 minute)`) sends a scheduled event (`detail-type:
 //!   Scheduled Event`): one [`rc_manager::Manager::tick`] at the clock's time, answered with
-//!   its counts. A tick never fails the invocation: EventBridge would retry it, and the next
-//!   minute's tick decides afresh anyway.
+//!   its counts. With `benchmarks` configured and `RC_BENCH_TABLE` set, the benchmark sweeper
+//!   and worker pool follow ([`rc_manager::bench`]). A tick never fails the invocation:
+//!   EventBridge would retry it, and the next minute's tick decides afresh anyway.
 //!
 //! The cold start builds the clients and tries the config once. Until a valid config has
 //! loaded (retried at most every few seconds by later invocations), a batch reports every
@@ -16,6 +17,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 use rc_aws::config_source::{ConfigCell, ConfigSource, CONFIG_MAX_AGE};
+use rc_manager::bench::Sweeper;
 use rc_manager::queue::{emit_rate_limit, handle_event};
 use rc_manager::wall_clock;
 use rc_manager::ManagerEnv;
@@ -63,7 +65,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     config.ready().await;
     let wiring = ManagerEnv::from_env()?;
     let manager = tokio::sync::OnceCell::new();
-    let (manager, config, wiring, aws) = (&manager, &config, &wiring, &aws);
+    let bench = tokio::sync::OnceCell::new();
+    let (manager, bench, config, wiring, aws) = (&manager, &bench, &config, &wiring, &aws);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let invocation = classify(event.payload)?;
         let config = match config.current(CONFIG_MAX_AGE).await {
@@ -91,7 +94,29 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 let report = Box::pin(manager.tick(&config, now, false)).await;
                 tracing::info!(failures = report.failures(), "{}", report.summary());
                 report.emit_metrics();
-                json!({ "at": report.at, "counts": report.counts, "failures": report.failures() })
+                let mut answer = json!({ "at": report.at, "counts": report.counts, "failures": report.failures() });
+                // Built once per cold start; a setup problem (no portal secret) is said once
+                // and leaves the benchmark steps off, never the tick.
+                let sweeper = bench
+                    .get_or_init(|| async {
+                        Sweeper::from_env(&config, aws).await.unwrap_or_else(|e| {
+                            tracing::error!(error = %e, "benchmark steps off");
+                            None
+                        })
+                    })
+                    .await;
+                if let (Some(sweeper), Some(section)) = (sweeper, &config.benchmarks) {
+                    // Stale jobs first, so their teams' new requests find workers this pass.
+                    let swept = Box::pin(sweeper.sweep(section, now, false)).await;
+                    let pool = Box::pin(manager.tend_bench_pool(sweeper.store(), section, now)).await;
+                    tracing::info!(?swept, ?pool, "benchmarks");
+                    let sweep = match swept {
+                        Ok(report) => serde_json::to_value(report)?,
+                        Err(e) => json!({ "error": e.to_string() }),
+                    };
+                    answer["bench"] = json!({ "sweep": sweep, "pool": pool });
+                }
+                answer
             }
         };
         emit_rate_limit(&manager.ports().github);

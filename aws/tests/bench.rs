@@ -4,40 +4,17 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_sqs::types::QueueAttributeName;
 use rc_aws::{DynamoBenchStore, SqsBenchQueue};
 use rc_bench::{BenchQueue, BenchStore, Created};
 use rc_core::bench::outcome::Outcome;
 use rc_core::bench::{BenchJob, BenchJobId, BenchMessage, JobStatus};
 use rc_core::Timestamp;
+use rc_testkit::dynamodb::pk_table;
 use rc_testkit::moto::Moto;
 
 async fn store(moto: &Moto) -> DynamoBenchStore {
-    let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
-    client
-        .create_table()
-        .table_name("bench")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("CreateTable");
+    let client = pk_table(&moto.sdk_config().await, "bench").await;
     DynamoBenchStore::new(client, "bench")
 }
 

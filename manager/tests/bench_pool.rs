@@ -7,42 +7,19 @@ mod support;
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use rc_aws::DynamoBenchStore;
 use rc_bench::BenchStore;
 use rc_config::{BenchPool, Benchmarks, TargetMode, Team};
 use rc_core::bench::{BenchJob, BenchJobId};
 use rc_core::observed::tags;
 use rc_core::Timestamp;
+use rc_testkit::dynamodb::pk_table;
 use rc_testkit::moto::Moto;
 use support::{tag, Harness, Setup, NOW};
 
-/// The benchmark table as terraform creates it: string partition key `pk`, on demand.
+/// The benchmark table as terraform creates it.
 async fn bench_store(name: &str) -> DynamoBenchStore {
-    let dynamodb = aws_sdk_dynamodb::Client::new(&Moto::shared().sdk_config().await);
-    dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("a complete definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("a complete key"),
-        )
-        .send()
-        .await
-        .expect("CreateTable");
+    let dynamodb = pk_table(&Moto::shared().sdk_config().await, name).await;
     DynamoBenchStore::new(dynamodb, name)
 }
 

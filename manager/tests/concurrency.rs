@@ -8,11 +8,9 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use rc_aws::ClassLocks;
 use rc_manager::Disposition;
+use rc_testkit::dynamodb::pk_table;
 use rc_testkit::moto::Moto;
 use support::{queued, Harness, Setup, NOW};
 
@@ -21,29 +19,7 @@ const HANDLERS: u64 = 5;
 
 /// A lock table as terraform creates it: string partition key `pk`, on demand.
 async fn lock_table(name: &str) -> aws_sdk_dynamodb::Client {
-    let dynamodb = aws_sdk_dynamodb::Client::new(&Moto::shared().sdk_config().await);
-    dynamodb
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("a complete definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("a complete key"),
-        )
-        .send()
-        .await
-        .expect("CreateTable");
-    dynamodb
+    pk_table(&Moto::shared().sdk_config().await, name).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -4,10 +4,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use aws_sdk_sqs::types::QueueAttributeName;
+use rc_testkit::dynamodb::pk_table;
 use rc_testkit::moto::Moto;
 use rc_testkit::portal::FakePortal;
 use sha2::{Digest, Sha256};
@@ -54,27 +52,7 @@ async fn contest() -> Contest {
         .queue_url
         .expect("url");
     let table = "bench-state".to_string();
-    aws_sdk_dynamodb::Client::new(&sdk)
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("table");
+    pk_table(&sdk, &table).await;
     Contest {
         moto,
         portal: FakePortal::start(PORTAL_SECRET, 1),

@@ -15,7 +15,7 @@ use rc_bench::child::ChildBenchmarker;
 use rc_bench::portal::PortalTarget;
 use rc_bench::sweeper::SweepReport;
 use rc_config::{Benchmarks, Config};
-use rc_manager::bench::portal_secret;
+use rc_manager::bench::{portal_secret, var};
 
 pub use rc_manager::bench::Sweeper;
 
@@ -27,10 +27,6 @@ pub struct BenchAgentArgs {
     /// Run one job (or none within 20 s), then exit.
     #[arg(long)]
     once: bool,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 fn benchmarks(config: &Config) -> anyhow::Result<&Benchmarks> {

@@ -23,7 +23,8 @@ pub enum BenchSetupError {
     Secret(#[source] AwsError),
 }
 
-fn var(name: &str) -> Option<String> {
+/// The environment variable `name`, when set and not empty.
+pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 

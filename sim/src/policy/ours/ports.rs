@@ -53,7 +53,12 @@ fn aws(error: ApiError) -> AwsError {
             code: "ValidationError".into(),
             message: error.to_string(),
         },
-        _ => AwsError::Transient {
+        ApiError::Unavailable(kind) => AwsError::Transient {
+            operation: kind.name(),
+            detail: error.to_string(),
+        },
+        // RunTask's quota refusal and GitHub's busy runner are mapped where they can occur.
+        ApiError::ProvisioningQuota | ApiError::RunnerBusy => AwsError::Transient {
             operation: "sim",
             detail: error.to_string(),
         },

@@ -20,11 +20,13 @@
 //! - [`reaper`]: stuck tasks, ghost runners, stale JIT parameters, idle on-demand runners.
 //! - [`recovery`]: lost webhooks: redelivery sweep and rescue scan, within an API budget.
 //! - [`observed`]: tasks and runners as adapters observe them.
+//! - [`book`]: what a manager process remembers of runners and job starts between invocations.
 //! - [`bench`]: benchmark jobs for contests: intake, results, sweeper, portal, board.
 //! - [`packing`]: PROVISIONING tasks → how far each Auto Scaling Group's desired capacity rises.
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod book;
 pub mod bounded;
 pub mod diff;
 pub mod message;

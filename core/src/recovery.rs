@@ -200,15 +200,57 @@ pub fn plan_redeliveries<'a>(
 /// the minute.
 pub const TICK_PERIOD: Duration = Duration::from_secs(60);
 
+/// While the redelivery sweep sees no sign of a lost job, each repository is scanned this many
+/// `rescue_after` periods apart instead of one.
+///
+/// The sweep sees every failed delivery within its lookback, and redelivery repairs those
+/// within a tick or two; what is left for the scan is a job GitHub never tried to deliver, which
+/// nothing in our view announces. Scanning every repository every `rescue_after` for that was
+/// most of a busy day's GitHub calls. Calm, a job lost that way waits at most
+/// `(CALM_SCAN_FACTOR + 1) × rescue_after` (35 minutes at the default 5) instead of two periods.
+pub const CALM_SCAN_FACTOR: u32 = 6;
+
+/// How far apart each repository's scans are: `rescue_after`, or [`CALM_SCAN_FACTOR`] times
+/// that once the sweeps have seen no sign of loss for as long.
+pub fn scan_period(rescue_after: Duration, calm: bool) -> Duration {
+    if calm {
+        rescue_after.saturating_mul(CALM_SCAN_FACTOR)
+    } else {
+        rescue_after
+    }
+}
+
+/// Whether a sweep suggests a lost job: a failed event it did not settle (given up, or left for
+/// a later tick), or a read that did not reach back to the `previous` sweep of this process
+/// (unknown on a cold start): deliveries in between were never looked at.
+pub fn suggests_loss(
+    plan: &[(&Delivery, RedeliveryDecision)],
+    read: &[Delivery],
+    asked: usize,
+    previous: Option<Timestamp>,
+) -> bool {
+    let unsettled = plan.iter().any(|(_, decision)| {
+        !matches!(
+            decision,
+            RedeliveryDecision::Redeliver | RedeliveryDecision::Delivered
+        )
+    });
+    let everything = read.len() < asked;
+    let reached_back =
+        previous.is_some_and(|previous| read.iter().any(|d| d.delivered_at <= previous));
+    unsettled || !(everything || reached_back)
+}
+
 /// Whether the rescue scan looks at `repo` on the tick at `now`.
 ///
-/// Each repository is scanned once per `rescue_after`, on a tick chosen by a stable hash of its
-/// name, so the scans of many repositories spread over the period instead of all repeating every
-/// minute: a job cannot be rescued before it has waited `rescue_after` anyway, and a scan costs
-/// GitHub calls from the same hourly rate limit the launch path needs. A lost job is therefore
-/// rescued between one and two `rescue_after` periods after it was queued.
-pub fn scan_due(repo: &str, now: Timestamp, rescue_after: Duration) -> bool {
-    let slots = (rescue_after.as_millis() / TICK_PERIOD.as_millis()).max(1) as u64;
+/// Each repository is scanned once per `period` ([`scan_period`]), on a tick chosen by a
+/// stable hash of its name, so the scans of many repositories spread over the period instead of
+/// all repeating every minute: a job cannot be rescued before it has waited `rescue_after`
+/// anyway, and a scan costs GitHub calls from the same hourly rate limit the launch path needs.
+/// A lost job is therefore rescued between `rescue_after` and `rescue_after + period` after it
+/// was queued.
+pub fn scan_due(repo: &str, now: Timestamp, period: Duration) -> bool {
+    let slots = (period.as_millis() / TICK_PERIOD.as_millis()).max(1) as u64;
     let tick = now.0.div_euclid(TICK_PERIOD.as_millis() as i64) as u64;
     // FNV-1a: stable across builds and platforms, unlike the standard library's hasher.
     let hash = repo.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
@@ -397,6 +439,26 @@ mod tests {
             redelivery: id > 100,
             delivered_at: NOW - age,
         }
+    }
+
+    #[test]
+    fn loss_is_suspected_until_a_sweep_reads_back_to_the_last_one() {
+        const MIN: Duration = Duration::from_secs(60);
+        let read = [delivery(2, "g2", 200, MIN), delivery(1, "g1", 200, 3 * MIN)];
+        let previous = Some(NOW - 2 * MIN);
+        // Fewer than asked: everything there is was read.
+        assert!(!suggests_loss(&[], &read, 300, None));
+        // A full read reaching back past the last sweep saw everything since.
+        assert!(!suggests_loss(&[], &read, 2, previous));
+        // A full read that stops short of it, or a cold start, may have missed some.
+        assert!(suggests_loss(&[], &read, 2, Some(NOW - 4 * MIN)));
+        assert!(suggests_loss(&[], &read, 2, None));
+        // A failed event left unrepaired.
+        let failed = delivery(3, "g3", 502, MIN);
+        let plan = [(&failed, RedeliveryDecision::GaveUp { attempts: 3 })];
+        assert!(suggests_loss(&plan, &read, 300, previous));
+        let plan = [(&failed, RedeliveryDecision::Redeliver)];
+        assert!(!suggests_loss(&plan, &read, 300, previous));
     }
 
     fn decisions(plan: &[(&Delivery, RedeliveryDecision)]) -> Vec<(u64, RedeliveryDecision)> {

@@ -274,6 +274,7 @@ struct Runs {
 #[derive(Deserialize)]
 struct Run {
     id: u64,
+    created_at: DateTime<Utc>,
 }
 
 #[derive(Deserialize)]
@@ -421,7 +422,11 @@ impl GithubApi for GithubClient {
             .map(drop)
     }
 
-    async fn queued_jobs(&self, repo: &str) -> Result<Vec<ScannedJob>, GithubError> {
+    async fn queued_jobs(
+        &self,
+        repo: &str,
+        created_before: Timestamp,
+    ) -> Result<Vec<ScannedJob>, GithubError> {
         let crab = self.scoped().await?;
         // A run is `queued` until its first job starts. Jobs still queued inside a run that is
         // already in progress are not seen here; the redelivery sweep and re-checks cover them.
@@ -431,7 +436,10 @@ impl GithubApi for GithubClient {
             .get_pages(crab, runs_path, usize::MAX, |page: Runs| page.workflow_runs)
             .await?;
         let mut queued = Vec::new();
-        for run in runs {
+        let old_enough = runs
+            .into_iter()
+            .filter(|run| Timestamp::from_datetime(run.created_at) <= created_before);
+        for run in old_enough {
             let jobs_path = format!(
                 "/repos/{repo}/actions/runs/{}/jobs?filter=latest&per_page={PER_PAGE}",
                 run.id

@@ -5,6 +5,7 @@
 //! 2048`); it signs the App JWTs, which the fake accepts without checking the signature.
 
 use rc_config::{GithubConfig, GithubScope};
+use rc_core::Timestamp;
 use rc_github::api::{GithubApi, GithubError, JitRequest};
 use rc_github::auth::Credentials;
 use rc_github::client::GithubClient;
@@ -286,9 +287,20 @@ async fn queued_jobs_come_from_queued_runs() {
     github.add_runner("rc-1", &["self-hosted", "large"]);
     github.start_job(3, "rc-1");
     github.add_job("acme/other", 5, 12, &["self-hosted", "large"]);
+    // Run 13 is younger than the cut-off: its jobs are not listed.
+    github.add_job("acme/app", 6, 13, &["self-hosted", "large"]);
+    let ten_minutes_ago = chrono::Utc::now() - chrono::Duration::minutes(10);
+    for old in [1, 2, 3, 4] {
+        github.update_job(old, |job| job.created_at = ten_minutes_ago);
+    }
+    let created_before =
+        Timestamp::from_datetime(chrono::Utc::now() - chrono::Duration::minutes(5));
     let client = app_client(&github, org(), None);
 
-    let mut jobs = client.queued_jobs("acme/app").await.expect("scan");
+    let mut jobs = client
+        .queued_jobs("acme/app", created_before)
+        .await
+        .expect("scan");
     jobs.sort_by_key(|job| job.job_id);
     let ids: Vec<(u64, u64)> = jobs.iter().map(|job| (job.job_id, job.run_id)).collect();
     assert_eq!(ids, [(1, 10), (2, 10)]);
@@ -303,7 +315,10 @@ async fn queued_jobs_come_from_queued_runs() {
     );
 
     let token = token_client(&github, org());
-    let jobs = token.queued_jobs("acme/app").await.expect("scan");
+    let jobs = token
+        .queued_jobs("acme/app", created_before)
+        .await
+        .expect("scan");
     assert!(jobs.iter().all(|job| job.installation_id.is_none()));
 }
 

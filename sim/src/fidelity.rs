@@ -12,11 +12,13 @@
 //! as the emulators do (moto's tasks are frozen, the fake's runners never come online).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use rc_config::Config;
 use rc_control::ports::QueueMessage;
 use rc_control::ready::run_ready;
 use rc_control::Manager;
+use rc_core::book::Book;
 use rc_core::message::{JobMessage, JobRef};
 use rc_core::routing::route;
 use rc_core::Timestamp;
@@ -113,6 +115,8 @@ pub fn run_steps(
         world.jobs.iter().all(|job| job.state != JobState::NotYet),
         "every job must have arrived by the steps' instant"
     );
+    // One process runs every step, as the production manager under comparison does.
+    let book: Arc<Mutex<Book>> = Arc::default();
     steps
         .iter()
         .map(|step| {
@@ -120,11 +124,13 @@ pub fn run_steps(
             match *step {
                 Step::Batch { attempt } => {
                     let messages = messages(config, &workload, attempt);
-                    let manager = Manager::new(SimPorts::new(&mut world), SSM_PREFIX);
+                    let manager = Manager::new(SimPorts::new(&mut world), SSM_PREFIX)
+                        .with_book(Arc::clone(&book));
                     run_ready(manager.handle_batch(config, at, &messages));
                 }
                 Step::Tick => {
-                    let manager = Manager::new(SimPorts::new(&mut world), SSM_PREFIX);
+                    let manager = Manager::new(SimPorts::new(&mut world), SSM_PREFIX)
+                        .with_book(Arc::clone(&book));
                     run_ready(manager.tick(config, at, false));
                 }
             }

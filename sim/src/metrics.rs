@@ -8,13 +8,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::report::{LatencySummary, Ordered, PickupBucket, Rules, RunReport, Sample, Series};
+use rc_core::Timestamp;
+
+use crate::report::{
+    BusiestHour, LatencySummary, Ordered, PickupBucket, Rules, RunReport, Sample, Series,
+};
 use crate::world::{ApiKind, JobState, Phase, ProviderKind, World};
 
 /// Counters kept during a run.
 #[derive(Debug, Default)]
 pub(crate) struct Stats {
     pub(crate) calls: BTreeMap<ApiKind, u64>,
+    /// GitHub calls by clock hour (hours since the epoch) and kind: an App installation's
+    /// rate limit is hourly.
+    github_by_hour: BTreeMap<i64, BTreeMap<ApiKind, u64>>,
     errors: BTreeMap<ApiKind, u64>,
     pub deduplicated_run_tasks: u64,
     pub over_max: u64,
@@ -34,8 +41,39 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub fn call(&mut self, kind: ApiKind) {
+    pub fn call(&mut self, kind: ApiKind, at: Timestamp) {
         *self.calls.entry(kind).or_default() += 1;
+        if kind.is_github() {
+            let hour = at.0.div_euclid(3_600_000);
+            *self
+                .github_by_hour
+                .entry(hour)
+                .or_default()
+                .entry(kind)
+                .or_default() += 1;
+        }
+    }
+
+    /// The clock hour with the most GitHub calls, and its calls by kind.
+    fn busiest_github_hour(&self) -> BusiestHour {
+        let total = |kinds: &BTreeMap<ApiKind, u64>| kinds.values().sum::<u64>();
+        let Some((hour, kinds)) = self
+            .github_by_hour
+            .iter()
+            .max_by_key(|(hour, kinds)| (total(kinds), std::cmp::Reverse(**hour)))
+        else {
+            return BusiestHour::default();
+        };
+        BusiestHour {
+            starts: Timestamp(hour * 3_600_000).to_string(),
+            calls: total(kinds),
+            by_kind: Ordered(
+                kinds
+                    .iter()
+                    .map(|(k, n)| (k.name().to_string(), *n))
+                    .collect(),
+            ),
+        }
     }
 
     pub fn error(&mut self, kind: ApiKind) {
@@ -235,6 +273,16 @@ impl<M> World<'_, M> {
                     .filter_map(|k| stats.calls.get(k).map(|n| (k.name().to_string(), *n)))
                     .collect(),
             ),
+            github_calls_per_job: round2(
+                stats
+                    .calls
+                    .iter()
+                    .filter(|(k, _)| k.is_github())
+                    .map(|(_, n)| *n)
+                    .sum::<u64>() as f64
+                    / (self.jobs.len().max(1) as f64),
+            ),
+            busiest_github_hour: stats.busiest_github_hour(),
             api_errors: Ordered(
                 ApiKind::ALL
                     .iter()

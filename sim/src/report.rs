@@ -157,11 +157,26 @@ pub struct RunReport {
     pub run_tasks_deduplicated_by_client_token: u64,
     /// Calls by kind, each attempt counted.
     pub api_calls: Ordered<u64>,
+    /// GitHub calls (every kind) per job of the workload.
+    pub github_calls_per_job: f64,
+    /// The clock hour with the most GitHub calls: an App installation may make 5,000 an hour.
+    pub busiest_github_hour: BusiestHour,
     /// Failed attempts by kind (throttling, 5xx).
     pub api_errors: Ordered<u64>,
     /// Chart data.
     #[serde(skip)]
     pub series: Series,
+}
+
+/// The clock hour with the most GitHub calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BusiestHour {
+    /// When the hour starts (UTC).
+    pub starts: String,
+    /// GitHub calls in it.
+    pub calls: u64,
+    /// Those calls by kind.
+    pub by_kind: Ordered<u64>,
 }
 
 /// Several policies on the same workload.
@@ -240,6 +255,12 @@ impl fmt::Display for Comparison {
         row("double launches", &|r| r.rules.double_launches.to_string());
         row("busy runners stopped", &|r| {
             r.rules.busy_runner_stops.to_string()
+        });
+        row("GitHub calls per job", &|r| {
+            format!("{:.2}", r.github_calls_per_job)
+        });
+        row("GitHub calls, busiest hour", &|r| {
+            r.busiest_github_hour.calls.to_string()
         });
         row("API calls", &|r| {
             r.api_calls

@@ -198,6 +198,8 @@ impl<P: Ports> Manager<P> {
                     started_at,
                     runner_name,
                 } => {
+                    self.book()
+                        .started(JobId(job.job_id), runner_name.as_deref(), now);
                     if let Some(started_at) = started_at {
                         let millis = (started_at - job.created_at).num_milliseconds().max(0);
                         tracing::info!(job_id = job.job_id, class = %class.name, runner = runner_name.as_deref(), pickup_ms = millis, "job started");
@@ -207,23 +209,34 @@ impl<P: Ports> Manager<P> {
                         taken.push(class);
                     }
                 }
-                JobMessage::Lifecycle { .. } => {}
+                JobMessage::Lifecycle {
+                    job, runner_name, ..
+                } => {
+                    self.book()
+                        .completed(JobId(job.job_id), runner_name.as_deref(), now);
+                }
             }
         }
         // The futures are made up front: a stream that maps with a closure over borrowed data
         // is not provably Send for every lifetime (rust-lang/rust#102211), and `serve` spawns this.
         let lookups: Vec<_> = rechecks
             .into_iter()
-            .map(|(class, recheck)| self.recheck(class, recheck))
+            .map(|(class, recheck)| self.recheck(class, recheck, now))
             .collect();
         let states: Vec<_> = stream::iter(lookups)
             .buffer_unordered(CONCURRENT_CALLS)
             .collect()
             .await;
+        // A re-checked job still waiting says the book may be wrong about its runner (another
+        // job may have taken it unseen): such a batch lists afresh.
+        let mut still_waiting = false;
         for (class, recheck, state) in states {
             let (job, attempt) = (&recheck.job, recheck.attempt);
             match state {
-                Ok(None) => waiting.entry(&class.name).or_default().push(recheck),
+                Ok(None) => {
+                    still_waiting = true;
+                    waiting.entry(&class.name).or_default().push(recheck);
+                }
                 Ok(Some(skip)) => {
                     tracing::info!(job_id = job.job_id, class = %class.name, attempt, reason = skip.reason(), "decision");
                     batch.metrics.decision(&class.name, skip.reason());
@@ -242,7 +255,7 @@ impl<P: Ports> Manager<P> {
             .lease_classes(&mut waiting, &mut taken, &mut batch)
             .await;
         if !waiting.is_empty() || !taken.is_empty() {
-            match self.observe().await {
+            match self.observe(now, still_waiting).await {
                 Ok(observed) => {
                     for (class, jobs) in &waiting {
                         let class = config.class(class).expect("only configured classes wait");
@@ -314,13 +327,22 @@ impl<P: Ports> Manager<P> {
         &self,
         class: &'c RunnerClass,
         recheck: Waiting,
+        now: Timestamp,
     ) -> (&'c RunnerClass, Waiting, Result<Option<Skip>, GithubError>) {
-        let state = self.still_queued(&recheck.job).await;
+        let state = self.still_queued(&recheck.job, now).await;
         (class, recheck, state)
     }
 
-    /// `None` if the job still waits for a runner, else why nothing is needed.
-    async fn still_queued(&self, job: &JobRef) -> Result<Option<Skip>, GithubError> {
+    /// `None` if the job still waits for a runner, else why nothing is needed. A job this
+    /// process saw start needs no call.
+    async fn still_queued(
+        &self,
+        job: &JobRef,
+        now: Timestamp,
+    ) -> Result<Option<Skip>, GithubError> {
+        if self.book().has_started(JobId(job.job_id), now) {
+            return Ok(Some(Skip::NoLongerQueued));
+        }
         match self.ports.github().job_state(&job.repo, job.job_id).await {
             Ok(state) if state.is_queued() => Ok(None),
             Ok(_) => Ok(Some(Skip::NoLongerQueued)),
@@ -330,9 +352,22 @@ impl<P: Ports> Manager<P> {
     }
 
     /// Every runner of the scope, then every live task of the cluster (the reaper's order): a
-    /// task started in between shows as booting, its runner not yet listed.
-    async fn observe(&self) -> Result<Observed, ObserveError> {
-        let runners = self.ports.github().list_runners().await?;
+    /// task started in between shows as booting, its runner not yet listed. The runners come
+    /// from the book while its listing is fresh ([`rc_core::book`]), unless `afresh`.
+    async fn observe(&self, now: Timestamp, afresh: bool) -> Result<Observed, ObserveError> {
+        let remembered = if afresh {
+            None
+        } else {
+            self.book().runners(now).map(<[_]>::to_vec)
+        };
+        let runners = match remembered {
+            Some(runners) => runners,
+            None => {
+                let runners = self.ports.github().list_runners().await?;
+                self.book().listed(now, runners.clone());
+                runners
+            }
+        };
         let tasks = self.own_live_tasks().await?;
         Ok(Observed { runners, tasks })
     }
@@ -346,7 +381,8 @@ impl<P: Ports> Manager<P> {
         observed: &Observed,
         batch: &mut Batch<'_>,
     ) {
-        let state = observed.class(&class.name).state();
+        let view = observed.class(&class.name);
+        let state = view.state();
         let queued: Vec<QueuedJob> = jobs
             .iter()
             .map(|w| QueuedJob {
@@ -355,6 +391,16 @@ impl<P: Ports> Manager<P> {
             })
             .collect();
         let plan = plan_scale_up(class.max_runners, &state, &queued);
+        let covered = plan
+            .iter()
+            .filter(|(_, d)| *d == JobDecision::CoveredByIdle)
+            .count();
+        self.book().claimed(
+            view.idle
+                .iter()
+                .take(covered)
+                .map(|r| r.runner_name.as_str()),
+        );
         let actions: Vec<_> = jobs
             .iter()
             .zip(plan)

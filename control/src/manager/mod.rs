@@ -26,9 +26,12 @@ pub mod launch;
 pub mod metrics;
 pub mod tick;
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rc_core::book::Book;
 use rc_core::observed::ObservedTask;
 
-use crate::ports::{AwsError, ClusterObserver, Ports};
+use crate::ports::{AwsError, ClusterObserver, GithubApi, GithubError, Ports};
 
 pub use batch::BatchOutcome;
 pub use launch::{LaunchFailure, Launched, Purpose};
@@ -52,6 +55,9 @@ pub struct Manager<P: Ports> {
     /// Whether the tick's redelivery sweep has deliveries to read (see
     /// [`Manager::without_redelivery_sweep`]).
     redelivery_sweep: bool,
+    /// What this process remembers of runners and job starts between invocations (see
+    /// [`rc_core::book`]); shared with whoever handed it over in [`Manager::with_book`].
+    book: Arc<Mutex<Book>>,
 }
 
 impl<P: Ports> Manager<P> {
@@ -63,7 +69,16 @@ impl<P: Ports> Manager<P> {
             ssm_prefix: ssm_prefix.into(),
             controller: DEFAULT_CONTROLLER_ID.to_owned(),
             redelivery_sweep: true,
+            book: Arc::default(),
         }
+    }
+
+    /// Remembers in `book` instead of a memory of its own: a driver that builds a manager per
+    /// invocation (the simulator) keeps the book a warm process would keep.
+    #[must_use]
+    pub fn with_book(mut self, book: Arc<Mutex<Book>>) -> Self {
+        self.book = book;
+        self
     }
 
     /// Acts as controller `id` instead of [`DEFAULT_CONTROLLER_ID`].
@@ -84,6 +99,22 @@ impl<P: Ports> Manager<P> {
     /// The ports.
     pub fn ports(&self) -> &P {
         &self.ports
+    }
+
+    /// The book. It is never held across an await, so a panic elsewhere cannot leave it
+    /// half-written: a poisoned lock is still a consistent book.
+    fn book(&self) -> MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Deletes a runner's registration. Once it is gone the book forgets it at once, so no
+    /// batch counts it as idle until the next listing.
+    async fn delete_registration(&self, runner_id: u64) -> Result<(), GithubError> {
+        let deleted = self.ports.github().delete_runner(runner_id).await;
+        if matches!(deleted, Ok(()) | Err(GithubError::NotFound(_))) {
+            self.book().deleted(runner_id);
+        }
+        deleted
     }
 
     /// Every live task of the cluster that this controller started. Another deployment's tasks

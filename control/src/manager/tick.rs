@@ -76,7 +76,7 @@ impl<P: Ports> Manager<P> {
         // Leases first, then the observation they protect: a batch that launched just before
         // shows its tasks, and none launches for these classes until the pools are tended.
         let (leases, busy) = self.lease_pools(config, &mut report).await;
-        match self.observe_for_tick().await {
+        match self.observe_for_tick(now).await {
             Ok(observed) => {
                 for class in config.classes.iter().filter(|c| !busy.contains(&c.name)) {
                     self.tend_pool(config, class, now, &observed, &mut report)
@@ -95,8 +95,10 @@ impl<P: Ports> Manager<P> {
         }
         release_all(self.ports.leases(), leases).await;
         let mut budget = ApiBudget::new(budget_per_tick);
-        self.sweep_deliveries(config, now, &mut budget, &mut report)
+        let loss_suspected = self
+            .sweep_deliveries(config, now, &mut budget, &mut report)
             .await;
+        self.book().swept(now, loss_suspected);
         self.rescue_scan(config, now, &mut budget, &mut report)
             .await;
         report.github_budget_left = budget.remaining();
@@ -132,8 +134,11 @@ impl<P: Ports> Manager<P> {
         (leases, busy)
     }
 
-    async fn observe_for_tick(&self) -> Result<Observed, ObserveError> {
+    /// Lists afresh, whatever the book holds: the reaper decides from this listing. The book
+    /// keeps it for the batches of the next minute.
+    async fn observe_for_tick(&self, now: Timestamp) -> Result<Observed, ObserveError> {
         let runners = self.ports.github().list_runners().await?;
+        self.book().listed(now, runners.clone());
         let parameters = self
             .ports
             .secrets()

@@ -8,6 +8,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use rc_core::observed::ObservedRunner;
 use rc_core::recovery::{Delivery, ScannedJob};
+use rc_core::Timestamp;
 
 /// A request for a just-in-time runner configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,7 +153,9 @@ pub trait GithubApi: Send + Sync {
     /// The failure.
     fn redeliver(&self, delivery_id: u64) -> impl Future<Output = Result<(), GithubError>> + Send;
 
-    /// Jobs of `repo` that are queued now (queued runs, then their queued jobs).
+    /// Jobs of `repo` that are queued now (queued runs, then their queued jobs), in runs
+    /// created at or before `created_before`: a younger run's jobs are younger still, so
+    /// their jobs are not listed (one call saved per run).
     ///
     /// # Errors
     ///
@@ -160,5 +163,6 @@ pub trait GithubApi: Send + Sync {
     fn queued_jobs(
         &self,
         repo: &str,
+        created_before: Timestamp,
     ) -> impl Future<Output = Result<Vec<ScannedJob>, GithubError>> + Send;
 }

@@ -115,7 +115,7 @@ impl ApiKind {
         }
     }
 
-    fn is_github(self) -> bool {
+    pub(crate) fn is_github(self) -> bool {
         matches!(
             self,
             ApiKind::GithubJitConfig
@@ -158,7 +158,7 @@ pub(crate) enum Attempt {
 impl<M> World<'_, M> {
     /// One attempt of a call: counts it and rolls the workload's error rate.
     pub(crate) fn attempt(&mut self, kind: ApiKind) -> Attempt {
-        self.stats.call(kind);
+        self.stats.call(kind, self.now);
         let rate = if kind.is_github() {
             self.faults.github_error
         } else {

@@ -284,8 +284,9 @@ impl<M> World<'_, M> {
         let JobState::Running(task) = self.job(job).state else {
             return;
         };
-        self.job_mut(job).state = JobState::Done;
+        // GitHub's `completed` payload names the runner, as `in_progress` does.
         self.send_webhook(job, WebhookAction::Completed);
+        self.job_mut(job).state = JobState::Done;
         // Ephemeral runners exit after one job, and the task with them.
         self.stop_task(task);
     }
@@ -586,9 +587,9 @@ impl<M> World<'_, M> {
     }
 
     /// The queued jobs of `repo` with their labels and creation time, oldest first, as the
-    /// scan reads them: the repository's queued runs (100 a page), then each run's jobs. Every
-    /// job here is a run of its own (the ports give it its id as run id), so that is one job
-    /// listing per queued job.
+    /// scan reads them: the repository's queued runs (100 a page), then the jobs of each run
+    /// created at or before `created_before`. Every job here is a run of its own (the ports
+    /// give it its id as run id), so that is one job listing per queued job old enough.
     ///
     /// # Errors
     ///
@@ -596,6 +597,7 @@ impl<M> World<'_, M> {
     pub fn github_queued_jobs(
         &mut self,
         repo: &str,
+        created_before: Timestamp,
     ) -> Result<Vec<(JobId, Vec<String>, Timestamp)>, ApiError> {
         let mut found: Vec<JobId> = self
             .github
@@ -607,6 +609,7 @@ impl<M> World<'_, M> {
             .collect();
         found.sort();
         self.call_pages(ApiKind::GithubListQueuedJobs, found.len(), 100)?;
+        found.retain(|&job| self.job(job).created_at <= created_before);
         for _ in &found {
             self.call(ApiKind::GithubListQueuedJobs)?;
         }

@@ -14,7 +14,7 @@ use rc_core::Timestamp;
 use super::report::{Outcome, Step, TickReport};
 use super::Observed;
 use crate::manager::Manager;
-use crate::ports::{GithubApi, GithubError, JitSecrets, Ports, TaskLauncher};
+use crate::ports::{GithubError, JitSecrets, Ports, TaskLauncher};
 
 /// The ECS stop reason of a task whose runner never came online.
 const STUCK_REASON: &str = "runner-controller: runner not online within boot_timeout";
@@ -76,7 +76,7 @@ impl<P: Ports> Manager<P> {
                 // The registration goes first: a runner that came online since the observation
                 // could otherwise lose its task mid-job.
                 if let Some(runner_id) = runner_id {
-                    match self.ports.github().delete_runner(*runner_id).await {
+                    match self.delete_registration(*runner_id).await {
                         Ok(()) | Err(GithubError::NotFound(_)) => {}
                         Err(GithubError::RunnerBusy(_)) => {
                             return Outcome::LeftAlone(
@@ -97,7 +97,7 @@ impl<P: Ports> Manager<P> {
                 }
             }
             ReapAction::DeleteRunner { runner_id, .. } => {
-                match self.ports.github().delete_runner(*runner_id).await {
+                match self.delete_registration(*runner_id).await {
                     Ok(()) => Outcome::Done("registration deleted".to_owned()),
                     Err(GithubError::NotFound(_)) => Outcome::Done("already gone".to_owned()),
                     // Offline when listed, and has since taken a job.
@@ -133,7 +133,7 @@ impl<P: Ports> Manager<P> {
         observed: &Observed,
         reason: &str,
     ) -> Outcome {
-        match self.ports.github().delete_runner(runner.runner_id).await {
+        match self.delete_registration(runner.runner_id).await {
             Ok(()) | Err(GithubError::NotFound(_)) => {}
             Err(GithubError::RunnerBusy(_)) => {
                 return Outcome::LeftAlone("GitHub says it is running a job".to_owned())

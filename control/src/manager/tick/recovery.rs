@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use rc_config::{Config, GithubScope};
 use rc_core::recovery::{
-    listing_pages, plan_redeliveries, plan_rescue, rotated, run_listings, scan_due, ApiBudget,
-    Delivery, RedeliveryDecision, RescueDecision,
+    listing_pages, plan_redeliveries, plan_rescue, rotated, run_listings, scan_due, scan_period,
+    suggests_loss, ApiBudget, Delivery, RedeliveryDecision, RescueDecision,
 };
 use rc_core::Timestamp;
 use serde_json::json;
@@ -47,26 +47,27 @@ const DELIVERY_PAGE: u32 = 100;
 const DELIVERY_PAGES_PER_TICK: u32 = 3;
 
 impl<P: Ports> Manager<P> {
-    /// Redelivers failed `workflow_job` deliveries, as many as the limits allow.
+    /// Redelivers failed `workflow_job` deliveries, as many as the limits allow; `true` when
+    /// a job may be lost all the same ([`suggests_loss`]), or the sweep could not look.
     pub(super) async fn sweep_deliveries(
         &self,
         config: &Config,
         now: Timestamp,
         budget: &mut ApiBudget,
         report: &mut TickReport,
-    ) {
+    ) -> bool {
         let settings = &config.manager;
         if !self.redelivery_sweep {
             let why = "skip the redelivery sweep: it is off (token credentials without RC_GITHUB_HOOK_ID)";
             report.push(Step::Redeliver, None, why.to_owned(), Outcome::Nothing, &());
-            return;
+            return true;
         }
         let pages = DELIVERY_PAGES_PER_TICK.min(budget.remaining());
         if settings.max_redeliveries_per_tick == 0 || pages == 0 {
             let why =
                 "skip the redelivery sweep: max_redeliveries_per_tick is 0 or the budget is spent";
             report.push(Step::Redeliver, None, why.to_owned(), Outcome::Nothing, &());
-            return;
+            return true;
         }
         let deliveries = match self
             .ports
@@ -85,12 +86,15 @@ impl<P: Ports> Manager<P> {
                     Outcome::Failed(err.to_string()),
                     &(),
                 );
-                return;
+                return true;
             }
         };
         budget.charge(listing_pages(deliveries.len(), DELIVERY_PAGE));
         let max = settings.max_redeliveries_per_tick;
         let plan = plan_redeliveries(&deliveries, now, max, budget);
+        let asked = usize::try_from(pages * DELIVERY_PAGE).unwrap_or(usize::MAX);
+        let previous = self.book().last_sweep();
+        let loss_suspected = suggests_loss(&plan, &deliveries, asked, previous);
         let reason = format!(
             "read {} recent deliveries: {} failed workflow_job events",
             deliveries.len(),
@@ -133,6 +137,7 @@ impl<P: Ports> Manager<P> {
             let detail = json!({ "delivery": delivery, "decision": decision });
             report.push(Step::Redeliver, None, reason, outcome, &detail);
         }
+        loss_suspected
     }
 
     /// Scans the repositories seen in the last hour for jobs queued too long and sends the
@@ -162,10 +167,15 @@ impl<P: Ports> Manager<P> {
             repos.insert(repo.clone());
         }
         let seen = repos.len();
+        let rescue_after = config.manager.rescue_after;
+        let calm = self.book().calm(now, scan_period(rescue_after, true));
+        let period = scan_period(rescue_after, calm);
         let repos: Vec<String> = repos
             .into_iter()
-            .filter(|repo| scan_due(repo, now, config.manager.rescue_after))
+            .filter(|repo| scan_due(repo, now, period))
             .collect();
+        // A job cannot be rescued before it has waited `rescue_after`.
+        let created_before = now - config.manager.rescue_after;
         let mut jobs = Vec::new();
         let mut scanned = 0;
         for repo in rotated(&repos, now) {
@@ -173,7 +183,7 @@ impl<P: Ports> Manager<P> {
                 break;
             }
             scanned += 1;
-            match self.ports.github().queued_jobs(repo).await {
+            match self.ports.github().queued_jobs(repo, created_before).await {
                 Ok(found) => {
                     budget.charge(run_listings(&found));
                     jobs.extend(found);
@@ -195,8 +205,10 @@ impl<P: Ports> Manager<P> {
             left => format!(", {left} left for the next tick: the GitHub API budget is spent"),
         };
         let reason = format!(
-            "scanned {scanned} of {} repositories due this tick ({seen} seen in the last hour){left}: {} queued jobs",
+            "scanned {scanned} of {} repositories due this tick ({seen} seen in the last hour, each scanned every {}{}){left}: {} queued jobs",
             repos.len(),
+            human(period),
+            if calm { ": no sign of a lost job lately" } else { "" },
             jobs.len()
         );
         report.push(

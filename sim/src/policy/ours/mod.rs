@@ -18,13 +18,14 @@
 pub(crate) mod ports;
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rc_control::autoscaler::{Dedupe, Trigger};
 use rc_control::manager::Disposition;
 use rc_control::ports::QueueMessage;
 use rc_control::ready::run_ready;
 use rc_control::{Autoscaler, Manager};
+use rc_core::book::Book;
 use rc_core::message::{JobMessage, JobRef, JobStatus};
 use rc_core::observed::TaskState;
 use rc_core::routing::route;
@@ -70,16 +71,18 @@ pub(crate) struct Ours {
     polling: bool,
     /// What the autoscaler's warm instance remembers between triggers.
     autoscaler_memory: Mutex<Dedupe>,
+    /// What the manager's warm instance remembers between invocations.
+    book: Arc<Mutex<Book>>,
 }
 
 type W<'w, 'c> = &'w mut World<'c, Msg>;
 
-/// The manager over the world, for one invocation.
-fn manager<'w, 'c>(world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
-    Manager::new(SimPorts::new(world), SSM_PREFIX)
-}
-
 impl Ours {
+    /// The manager over the world, for one invocation of its warm instance.
+    fn manager<'w, 'c>(&self, world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
+        Manager::new(SimPorts::new(world), SSM_PREFIX).with_book(Arc::clone(&self.book))
+    }
+
     fn webhook(world: W<'_, '_>, hook: Webhook) {
         let config = world.config();
         let Some(class) = route(config, &hook.labels).class().map(|c| c.name.clone()) else {
@@ -140,7 +143,7 @@ impl Ours {
             })
             .collect();
         let (config, now) = (world.config(), world.now());
-        let outcome = run_ready(manager(world).handle_batch(config, now, &messages));
+        let outcome = run_ready(self.manager(world).handle_batch(config, now, &messages));
         let visibility = world.params().visibility_timeout;
         for (queued, disposition) in batch.into_iter().zip(outcome.dispositions) {
             let again = Queued {
@@ -160,9 +163,9 @@ impl Ours {
         }
     }
 
-    fn tick(world: W<'_, '_>) {
+    fn tick(&self, world: W<'_, '_>) {
         let (config, now) = (world.config(), world.now());
-        run_ready(manager(world).tick(config, now, false));
+        run_ready(self.manager(world).tick(config, now, false));
     }
 
     fn autoscale(&self, world: W<'_, '_>, trigger: Trigger) {
@@ -206,7 +209,7 @@ impl Policy for Ours {
             Notice::Message(Msg::Visible(message)) => self.visible(world, message),
             Notice::Message(Msg::Poll) => self.poll(world),
             Notice::Message(Msg::Tick) => {
-                Self::tick(world);
+                self.tick(world);
                 let period = world.params().tick_period;
                 world.schedule(period, Msg::Tick);
             }

@@ -21,6 +21,7 @@ use rc_core::observed::{tags, ObservedRunner, ObservedTask, Origin, JIT_PARAM_EN
 use rc_core::reaper::JitParameter;
 use rc_core::recovery::{Delivery, ScannedJob};
 use rc_core::scale_up::JobId;
+use rc_core::Timestamp;
 
 use super::Msg;
 use crate::world::{ApiError, DeliveryId, JobView, Placement, RunTask, World};
@@ -158,8 +159,15 @@ impl GithubApi for SimPorts<'_, '_> {
             .map_err(github)
     }
 
-    async fn queued_jobs(&self, repo: &str) -> Result<Vec<ScannedJob>, GithubError> {
-        let jobs = self.world().github_queued_jobs(repo).map_err(github)?;
+    async fn queued_jobs(
+        &self,
+        repo: &str,
+        created_before: Timestamp,
+    ) -> Result<Vec<ScannedJob>, GithubError> {
+        let jobs = self
+            .world()
+            .github_queued_jobs(repo, created_before)
+            .map_err(github)?;
         Ok(jobs
             .into_iter()
             .map(|(job, labels, created_at)| ScannedJob {

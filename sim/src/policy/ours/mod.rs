@@ -62,6 +62,9 @@ pub(crate) enum Msg {
     Tick,
     /// The cluster autoscaler's safety-net schedule.
     Autoscale,
+    /// An event of the contest's teams and benchmark workers (handled by
+    /// [`crate::contest`], which runs this policy inside its own).
+    Bench(crate::contest::Event),
 }
 
 #[derive(Default)]
@@ -75,7 +78,7 @@ pub(crate) struct Ours {
 type W<'w, 'c> = &'w mut World<'c, Msg>;
 
 /// The manager over the world, for one invocation.
-fn manager<'w, 'c>(world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
+pub(crate) fn manager<'w, 'c>(world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
     Manager::new(SimPorts::new(world), SSM_PREFIX)
 }
 
@@ -215,7 +218,10 @@ impl Policy for Ours {
                 let period = world.params().autoscaler_period;
                 world.schedule(period, Msg::Autoscale);
             }
-            Notice::TaskChanged(..) | Notice::JobCreated(_) => {}
+            Notice::TaskChanged(..)
+            | Notice::JobCreated(_)
+            | Notice::WorkerStarted(_)
+            | Notice::Message(Msg::Bench(_)) => {}
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Charts: pickup latency over the day (p95 solid, p50 dotted, log scale), runners idle,
 //! booting and busy per policy (stacked, small multiples on one scale), instances alive, and
-//! jobs waiting. The text summary's table comes first.
+//! jobs waiting. The text summary's table comes first. The contest scenario's page
+//! ([`render_contest`]) has its pools' table, queue waits over the day, workers and instances.
 
 use std::fmt::Write as _;
 

@@ -69,6 +69,7 @@ pub fn contest_config(base: &Config) -> Result<Config, NoPool> {
         from: at(tokyo(10)),
         to: at(tokyo(10) + CONTEST),
     });
+    // Ids and tokens do not depend on the seed; only the teams' behaviour does.
     bench.teams = workload::teams(0)
         .into_iter()
         .enumerate()

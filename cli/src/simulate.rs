@@ -2,8 +2,8 @@
 //! policy on the same seeded workload, and print the comparison (text, `--json`, or an HTML
 //! `--report`).
 //!
-//! Without `--config` it runs on the bundled DeNA-like example, so the command works on a
-//! fresh checkout.
+//! Without `--config` it runs on the bundled DeNA-like example (the contest example for
+//! `--scenario contest`), so the command works on a fresh checkout.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -16,6 +16,8 @@ use rc_sim::{compare, PolicyKind, Scenario, Workload, WorldParams};
 
 /// The bundled DeNA-like example config.
 const DEFAULT_CONFIG: &str = include_str!("../../config/examples/dena.yaml");
+/// The bundled contest example config: the pool settings of `--scenario contest`.
+const CONTEST_CONFIG: &str = include_str!("../../config/examples/contest.yaml");
 
 /// Arguments of `simulate`.
 #[derive(clap::Args)]
@@ -30,7 +32,7 @@ pub struct SimulateArgs {
     /// Replay a JSON-lines trace: {"at": secs, "labels": [...], "duration": secs, "repo": "owner/name"} per line.
     #[arg(long, value_name = "FILE.jsonl", conflicts_with = "scenario")]
     trace: Option<PathBuf>,
-    /// A bundled scenario [default: business-day].
+    /// A bundled scenario [default: business-day]; `contest` compares benchmark worker pools.
     #[arg(long, value_name = "NAME", value_parser = PossibleValuesParser::new(Scenario::ALL.map(Scenario::name)))]
     scenario: Option<String>,
     /// Run only this policy [default: all, side by side].
@@ -56,6 +58,9 @@ pub struct SimulateArgs {
 ///
 /// An unreadable or invalid config or trace, or a report that cannot be written.
 pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    if args.scenario.as_deref() == Some(Scenario::Contest.name()) {
+        return contest(&args);
+    }
     let compare_with = match &args.compare {
         Some(paths) => Some(crate::load_config(&paths[1])?),
         None => None,
@@ -67,12 +72,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         .or(args.config.as_ref())
     {
         Some(path) => crate::load_config(path)?,
-        None => rc_config::parse(DEFAULT_CONFIG).map_err(|problems| {
-            anyhow::anyhow!(
-                "bundled example config is invalid:\n{}",
-                problems.render("dena.yaml")
-            )
-        })?,
+        None => bundled(DEFAULT_CONFIG, "dena.yaml")?,
     };
     let workload = match &args.trace {
         Some(path) => {
@@ -129,7 +129,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         &policies,
         &WorldParams::default(),
         args.seed,
-        &mut |p, f| bar.show(p, f),
+        &mut |p, f| bar.show(p.name(), f),
     );
     bar.finish();
 
@@ -146,6 +146,46 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
     print_out(&text)
 }
 
+/// `--scenario contest`: our benchmark pool against fixed pools, on the config's pool settings.
+fn contest(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
+    if args.compare.is_some() || args.policy.is_some() {
+        anyhow::bail!("--compare and --policy do not apply to the contest scenario, which compares worker pools");
+    }
+    let config = match &args.config {
+        Some(path) => crate::load_config(path)?,
+        None => bundled(CONTEST_CONFIG, "contest.yaml")?,
+    };
+    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let comparison = rc_sim::contest::compare(
+        &config,
+        &rc_sim::contest::Pool::ALL,
+        &WorldParams::default(),
+        args.seed,
+        &mut |pool, f| bar.show(&pool.name(), f),
+    )?;
+    bar.finish();
+    if let Some(path) = &args.report {
+        std::fs::write(path, rc_sim::html::render_contest(&comparison))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    let text = if args.json {
+        comparison.to_json() + "\n"
+    } else {
+        comparison.to_string()
+    };
+    print_out(&text)
+}
+
+fn bundled(text: &str, name: &str) -> anyhow::Result<rc_config::Config> {
+    rc_config::parse(text).map_err(|problems| {
+        anyhow::anyhow!(
+            "bundled example config is invalid:\n{}",
+            problems.render(name)
+        )
+    })
+}
+
 fn print_out(text: &str) -> anyhow::Result<ExitCode> {
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // A reader that stops early (`| head`) is not an error.
@@ -157,7 +197,7 @@ fn print_out(text: &str) -> anyhow::Result<ExitCode> {
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal.
 struct Progress {
     enabled: bool,
-    shown: Option<(PolicyKind, u32)>,
+    shown: Option<(String, u32)>,
 }
 
 impl Progress {
@@ -168,16 +208,16 @@ impl Progress {
         }
     }
 
-    fn show(&mut self, policy: PolicyKind, fraction: f64) {
+    fn show(&mut self, name: &str, fraction: f64) {
         let percent = (fraction * 100.0).round() as u32;
-        if !self.enabled || self.shown == Some((policy, percent)) {
+        let same = |(n, p): &(String, u32)| n == name && *p == percent;
+        if !self.enabled || self.shown.as_ref().is_some_and(same) {
             return;
         }
-        self.shown = Some((policy, percent));
+        self.shown = Some((name.to_owned(), percent));
         let filled = (percent / 4) as usize;
         eprint!(
-            "\r{:<17} [{}{}] {percent:3}%",
-            policy.name(),
+            "\r{name:<17} [{}{}] {percent:3}%",
             "#".repeat(filled),
             "-".repeat(25 - filled)
         );

@@ -3,10 +3,12 @@
 //!
 //! Charts: pickup latency over the day (p95 solid, p50 dotted, log scale), runners idle,
 //! booting and busy per policy (stacked, small multiples on one scale), instances alive, and
-//! jobs waiting. The text summary's table comes first.
+//! jobs waiting. The text summary's table comes first. The contest scenario's page
+//! ([`render_contest`]) has its pools' table, queue waits over the day, workers and instances.
 
 use std::fmt::Write as _;
 
+use crate::contest::ContestComparison;
 use crate::report::{Comparison, RunReport, Sample};
 
 const WIDTH: f64 = 920.0;
@@ -175,7 +177,14 @@ fn legend(out: &mut String, reports: &[&RunReport], extra: &str) {
     out.push_str("</p>");
 }
 
-fn latency_chart(out: &mut String, reports: &[&RunReport], minutes: f64) {
+/// `caption` says what the latency is and how the lines read.
+fn latency_chart(
+    out: &mut String,
+    reports: &[&RunReport],
+    minutes: f64,
+    title: &str,
+    caption: &str,
+) {
     let max = reports
         .iter()
         .flat_map(|r| r.series.pickup_over_time.iter().map(|b| b.p95))
@@ -187,7 +196,7 @@ fn latency_chart(out: &mut String, reports: &[&RunReport], minutes: f64) {
         height: HEIGHT,
     };
     let mut svg = String::new();
-    plot.open(&mut svg, "Pickup latency by arrival time");
+    plot.open(&mut svg, title);
     let ticks: Vec<(f64, String)> = [
         (1.0, "1s"),
         (10.0, "10s"),
@@ -220,8 +229,7 @@ fn latency_chart(out: &mut String, reports: &[&RunReport], minutes: f64) {
         plot.line(&mut svg, &p50, c, "2 3");
     }
     svg.push_str("</svg>");
-    out.push_str("<h2>Pickup latency by arrival time</h2>");
-    out.push_str("<p>Jobs grouped by the 15 minutes in which they were queued; solid line p95, dotted line median (log scale).</p>");
+    let _ = write!(out, "<h2>{}</h2><p>{}</p>", escape(title), escape(caption));
     legend(out, reports, "");
     out.push_str(&svg);
 }
@@ -319,11 +327,6 @@ code { background: #f3f4f6; padding: 1px 4px; border-radius: 3px; }
 "#;
 
 fn summary_table(out: &mut String, reports: &[&RunReport]) {
-    out.push_str("<table><thead><tr><th></th>");
-    for r in reports {
-        let _ = write!(out, "<th>{}</th>", escape(&r.policy));
-    }
-    out.push_str("</tr></thead><tbody>");
     let secs = |s: f64| {
         if s >= 600.0 {
             format!("{:.0} min", s / 60.0)
@@ -411,39 +414,128 @@ fn summary_table(out: &mut String, reports: &[&RunReport]) {
             }),
         ),
     ];
-    for (name, rule, cell) in rows {
+    let headers: Vec<String> = reports.iter().map(|r| r.policy.clone()).collect();
+    let rows: Vec<(String, bool, Vec<String>)> = rows
+        .into_iter()
+        .map(|(name, rule, cell)| {
+            (
+                name.to_owned(),
+                rule,
+                reports.iter().map(|r| cell(r)).collect(),
+            )
+        })
+        .collect();
+    table(out, &headers, &rows);
+}
+
+/// A table of named rows, one column per header; a rule row is red unless its cell is `0`.
+fn table(out: &mut String, headers: &[String], rows: &[(String, bool, Vec<String>)]) {
+    out.push_str("<table><thead><tr><th></th>");
+    for header in headers {
+        let _ = write!(out, "<th>{}</th>", escape(header));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for (name, rule, cells) in rows {
         let _ = write!(
             out,
-            r#"<tr{}><td>{name}</td>"#,
-            if rule { r#" class="rule""# } else { "" }
+            r#"<tr{}><td>{}</td>"#,
+            if *rule { r#" class="rule""# } else { "" },
+            escape(name)
         );
-        for r in reports {
-            let text = cell(r);
-            let ok = if rule && text == "0" {
+        for text in cells {
+            let ok = if *rule && text == "0" {
                 r#" class="ok""#
             } else {
                 ""
             };
-            let _ = write!(out, "<td{ok}>{text}</td>");
+            let _ = write!(out, "<td{ok}>{}</td>", escape(text));
         }
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table>");
 }
 
-/// The whole page for `comparison`.
-pub fn render(comparison: &Comparison) -> String {
-    let reports: Vec<&RunReport> = comparison.policies.0.iter().map(|(_, r)| r).collect();
-    let minutes = reports
+/// Minutes the charts span: the longest run's last sample, at least an hour.
+fn chart_minutes(reports: &[&RunReport]) -> f64 {
+    reports
         .iter()
         .flat_map(|r| r.series.samples.last().map(|s| f64::from(s.minute)))
-        .fold(60.0f64, f64::max);
+        .fold(60.0f64, f64::max)
+}
+
+/// A page's opening, up to its body.
+fn page(scenario: &str) -> String {
     let mut out = String::with_capacity(256 * 1024);
     let _ = write!(
         out,
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>runner-controller simulation: {scenario}</title><style>{STYLE}</style></head><body>"#,
-        scenario = escape(&comparison.scenario)
+        scenario = escape(scenario)
     );
+    out
+}
+
+/// The page for the contest scenario: the pools' summary, waits over the day, workers and
+/// instances.
+pub fn render_contest(contest: &ContestComparison) -> String {
+    let reports: Vec<&RunReport> = contest.pools.0.iter().map(|(_, r)| &r.world).collect();
+    let minutes = chart_minutes(&reports);
+    let mut out = page(&contest.scenario);
+    let _ = write!(
+        out,
+        "<h1>Simulation: {}</h1><p>{} teams asking for benchmarks, seed {}, from <code>{}</code> (hour 0 on the charts) for {:.0} hours. Same teams for every pool. Goal: p95 wait at most {:.0} s (one benchmark plus a task start).</p>",
+        escape(&contest.scenario),
+        contest.teams,
+        contest.seed,
+        escape(&contest.start),
+        contest.hours,
+        contest.goal_p95_s
+    );
+    let headers: Vec<String> = contest
+        .pools
+        .0
+        .iter()
+        .map(|(name, _)| name.clone())
+        .collect();
+    let rows: Vec<(String, bool, Vec<String>)> = crate::contest::report::rows()
+        .into_iter()
+        .map(|(name, cell)| {
+            let cells = contest.pools.0.iter().map(|(_, r)| cell(r)).collect();
+            (name.to_owned(), false, cells)
+        })
+        .collect();
+    table(&mut out, &headers, &rows);
+    latency_chart(
+        &mut out,
+        &reports,
+        minutes,
+        "Queue wait by request time",
+        "Requests grouped by the 15 minutes in which they were accepted, wait until a worker started them; solid line p95, dotted line median (log scale).",
+    );
+    count_chart(
+        &mut out,
+        &reports,
+        minutes,
+        "Workers",
+        "Benchmark workers live each minute: booting, waiting for a job or running one.",
+        |s| s.idle + s.booting + s.busy,
+    );
+    count_chart(
+        &mut out,
+        &reports,
+        minutes,
+        "Instances",
+        "EC2 instances launching or registered, each minute.",
+        |s| s.instances,
+    );
+    out.push_str("<p>Costs are on-demand list prices; see the simulator documentation for every assumption.</p></body></html>\n");
+    out
+}
+
+/// The whole page for `comparison`.
+pub fn render(comparison: &Comparison) -> String {
+    let reports: Vec<&RunReport> = comparison.policies.0.iter().map(|(_, r)| r).collect();
+    let minutes = chart_minutes(&reports);
+    let mut out = page(&comparison.scenario);
     let _ = write!(
         out,
         "<h1>Simulation: {}</h1><p>{} jobs, seed {}, from <code>{}</code> (hour 0 on the charts) for {:.1} hours. Same workload for every policy.</p>",
@@ -454,7 +546,13 @@ pub fn render(comparison: &Comparison) -> String {
         comparison.hours
     );
     summary_table(&mut out, &reports);
-    latency_chart(&mut out, &reports, minutes);
+    latency_chart(
+        &mut out,
+        &reports,
+        minutes,
+        "Pickup latency by arrival time",
+        "Jobs grouped by the 15 minutes in which they were queued; solid line p95, dotted line median (log scale).",
+    );
     runner_charts(&mut out, &reports, minutes);
     count_chart(
         &mut out,

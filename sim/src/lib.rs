@@ -16,6 +16,7 @@
 //! - `policy`: `ours`, `dena-baseline`, `philips-baseline`, `oracle`.
 //! - [`report`] and [`html`]: what a run prints.
 //! - [`versus`]: two configs on one workload, with deltas.
+//! - [`contest`]: benchmark requests of contest teams, our worker pool against fixed ones.
 //!
 //! # Use
 //!
@@ -27,6 +28,7 @@
 //! println!("{report}");
 //! ```
 
+pub mod contest;
 pub mod fidelity;
 pub mod html;
 mod metrics;

@@ -86,7 +86,7 @@ impl Stats {
         match phase {
             Phase::Provisioning | Phase::Starting => self.booting_runner_ms += ms,
             Phase::Idle => self.idle_runner_ms += ms,
-            Phase::Busy(_) => self.busy_runner_ms += ms,
+            Phase::Busy(_) | Phase::Benchmarking => self.busy_runner_ms += ms,
             Phase::Stopped => {}
         }
     }
@@ -125,6 +125,28 @@ pub(crate) fn summarize(values_ms: &mut [u64]) -> LatencySummary {
 
 const BUCKET_MINUTES: i64 = 15;
 
+/// Latencies (arrival, milliseconds) grouped by the 15 minutes after `start` they arrived in.
+pub(crate) fn by_arrival(start: Timestamp, latencies: &[(Timestamp, u64)]) -> Vec<PickupBucket> {
+    let mut buckets: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
+    for &(at, ms) in latencies {
+        let bucket = (at.0 - start.0).div_euclid(60_000 * BUCKET_MINUTES);
+        buckets.entry(bucket).or_default().push(ms);
+    }
+    buckets
+        .into_iter()
+        .map(|(bucket, mut v)| {
+            let s = summarize(&mut v);
+            PickupBucket {
+                minute: (bucket * BUCKET_MINUTES) as u32,
+                jobs: s.count,
+                p50: s.p50,
+                p95: s.p95,
+                max: s.max,
+            }
+        })
+        .collect()
+}
+
 impl<M> World<'_, M> {
     pub(crate) fn take_sample(&mut self) {
         let mut sample = Sample {
@@ -140,7 +162,7 @@ impl<M> World<'_, M> {
                 }
                 Phase::Starting => sample.booting += 1,
                 Phase::Idle => sample.idle += 1,
-                Phase::Busy(_) => sample.busy += 1,
+                Phase::Busy(_) | Phase::Benchmarking => sample.busy += 1,
                 Phase::Stopped => {}
             }
         }
@@ -194,7 +216,7 @@ impl<M> World<'_, M> {
         let mut overall = Vec::new();
         let mut by_class: Vec<Vec<u64>> = vec![Vec::new(); self.classes.len()];
         let mut business_hours = Vec::new();
-        let mut buckets: BTreeMap<i64, Vec<u64>> = BTreeMap::new();
+        let mut arrivals = Vec::new();
         let mut stranded = 0;
         let mut killed = 0;
         for job in &self.jobs {
@@ -216,29 +238,18 @@ impl<M> World<'_, M> {
                     business_hours.push(ms);
                 }
             }
-            let bucket = (job.created_at.0 - self.start.0).div_euclid(60_000 * BUCKET_MINUTES);
-            buckets.entry(bucket).or_default().push(ms);
+            arrivals.push((job.created_at, ms));
         }
+        // Only the config's classes: the benchmark pool's slot after them takes no GitHub jobs.
         let pickup_by_class = Ordered(
             self.classes
                 .iter()
+                .take(self.config.classes.len())
                 .zip(by_class.iter_mut())
                 .map(|(c, v)| (c.name.clone(), summarize(v)))
                 .collect(),
         );
-        let pickup_over_time = buckets
-            .into_iter()
-            .map(|(bucket, mut v)| {
-                let s = summarize(&mut v);
-                PickupBucket {
-                    minute: (bucket * BUCKET_MINUTES) as u32,
-                    jobs: s.count,
-                    p50: s.p50,
-                    p95: s.p95,
-                    max: s.max,
-                }
-            })
-            .collect();
+        let pickup_over_time = by_arrival(self.start, &arrivals);
         let stats = &mut self.stats;
         let hours = |ms: u64| round2(ms as f64 / 3_600_000.0);
         let minutes = |ms: u64| round2(ms as f64 / 60_000.0);

@@ -208,7 +208,8 @@ impl Comparison {
     }
 }
 
-fn secs(s: f64) -> String {
+/// Seconds as the text summaries print them.
+pub(crate) fn secs(s: f64) -> String {
     if s >= 600.0 {
         format!("{:.0}m", s / 60.0)
     } else if s >= 100.0 {
@@ -216,6 +217,39 @@ fn secs(s: f64) -> String {
     } else {
         format!("{s:.1}s")
     }
+}
+
+/// A table of named rows with one right-aligned column per header.
+pub(crate) fn write_table(
+    f: &mut fmt::Formatter<'_>,
+    headers: &[String],
+    rows: &[(String, Vec<String>)],
+) -> fmt::Result {
+    let label_width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, header)| {
+            rows.iter()
+                .map(|(_, cells)| cells[i].len())
+                .chain([header.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut line = format!("{:label_width$}", "");
+    for (header, w) in headers.iter().zip(&widths) {
+        write!(line, "  {header:>w$}").expect("writing to a String");
+    }
+    writeln!(f, "{}", line.trim_end())?;
+    for (name, cells) in rows {
+        write!(f, "{name:label_width$}")?;
+        for (cell, w) in cells.iter().zip(&widths) {
+            write!(f, "  {cell:>w$}")?;
+        }
+        writeln!(f)?;
+    }
+    Ok(())
 }
 
 impl fmt::Display for Comparison {
@@ -288,30 +322,8 @@ impl fmt::Display for Comparison {
             });
         }
 
-        let label_width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
-        let widths: Vec<usize> = reports
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                rows.iter()
-                    .map(|(_, cells)| cells[i].len())
-                    .chain([r.policy.len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let mut header = format!("{:label_width$}", "");
-        for (r, w) in reports.iter().zip(&widths) {
-            write!(header, "  {:>w$}", r.policy).expect("writing to a String");
-        }
-        writeln!(f, "{}", header.trim_end())?;
-        for (name, cells) in &rows {
-            write!(f, "{name:label_width$}")?;
-            for (cell, w) in cells.iter().zip(&widths) {
-                write!(f, "  {cell:>w$}")?;
-            }
-            writeln!(f)?;
-        }
+        let headers: Vec<String> = reports.iter().map(|r| r.policy.clone()).collect();
+        write_table(f, &headers, &rows)?;
         let calls: Vec<String> = reports
             .iter()
             .map(|r| {

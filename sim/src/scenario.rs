@@ -35,6 +35,9 @@ pub enum Scenario {
     Faults,
     /// A weekday night, 20:00 to 09:00: sparse jobs and a nightly cron batch.
     Night,
+    /// A contest, 10:00 to 18:00: 50 teams asking for benchmarks, no GitHub jobs. Its requests
+    /// come from the teams' closed loop in [`crate::contest`], which runs it.
+    Contest,
 }
 
 /// Jobs in the business-day scenario.
@@ -65,11 +68,12 @@ pub fn tokyo(hour: u32) -> Timestamp {
 
 impl Scenario {
     /// Every scenario, in the order `--help` lists them.
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::BusinessDay,
         Scenario::Burst,
         Scenario::Faults,
         Scenario::Night,
+        Scenario::Contest,
     ];
 
     /// The name used on the command line.
@@ -79,6 +83,7 @@ impl Scenario {
             Scenario::Burst => "burst",
             Scenario::Faults => "faults",
             Scenario::Night => "night",
+            Scenario::Contest => "contest",
         }
     }
 
@@ -115,6 +120,12 @@ impl Scenario {
                 let span = Duration::from_secs(13 * 3600);
                 (tokyo(20), span, g.night(span), Faults::none())
             }
+            Scenario::Contest => (
+                tokyo(10),
+                crate::contest::workload::CONTEST,
+                Vec::new(),
+                Faults::none(),
+            ),
         };
         Workload {
             name: self.name().into(),

@@ -8,6 +8,7 @@ mod job_timeline;
 mod serve_all;
 mod serve_webhook;
 mod simulate_compare;
+mod simulate_contest;
 mod support;
 mod tick;
 mod validate_explain;

@@ -86,11 +86,21 @@ pub(crate) fn drive<P: Policy>(
     name: &str,
     progress: &mut dyn FnMut(f64),
 ) -> crate::RunReport {
-    policy.start(&mut world);
+    run_to_end(&mut world, &mut policy, progress);
+    world.finish(name)
+}
+
+/// Runs `policy` in `world` until the world's end, leaving both to be read.
+pub(crate) fn run_to_end<P: Policy>(
+    world: &mut World<'_, P::Msg>,
+    policy: &mut P,
+    progress: &mut dyn FnMut(f64),
+) {
+    policy.start(world);
     let mut steps = 0u64;
     while let Some(notice) = world.step() {
         if let Some(notice) = notice {
-            policy.on_notice(&mut world, notice);
+            policy.on_notice(world, notice);
         }
         steps += 1;
         if steps.is_multiple_of(8192) {
@@ -98,7 +108,6 @@ pub(crate) fn drive<P: Policy>(
         }
     }
     progress(1.0);
-    world.finish(name)
 }
 
 /// Runs the policy `kind` on `workload` in a fresh world.

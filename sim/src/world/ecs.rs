@@ -275,6 +275,10 @@ impl<M> World<'_, M> {
             _ => fate,
         };
         match fate {
+            Fate::Registers if self.tasks[task.0 as usize].origin == Origin::Bench => {
+                self.set_phase(task, Phase::Idle);
+                self.notify(Duration::ZERO, Notice::WorkerStarted(task));
+            }
             Fate::Registers => self.runner_registers(task),
             Fate::Crashes => self.stop_task(task),
             Fate::Hangs => {}
@@ -358,7 +362,9 @@ impl<M> World<'_, M> {
             arn: id.arn(),
             state: match t.phase {
                 Phase::Provisioning => TaskState::Provisioning,
-                Phase::Starting | Phase::Idle | Phase::Busy(_) => TaskState::Running,
+                Phase::Starting | Phase::Idle | Phase::Busy(_) | Phase::Benchmarking => {
+                    TaskState::Running
+                }
                 Phase::Stopped => TaskState::Stopped,
             },
             size: class.size,
@@ -367,7 +373,8 @@ impl<M> World<'_, M> {
             // ECS's pullStartedAt: the task left PROVISIONING when it was placed.
             boot_started_at: t.placed_at,
             controller: t.controller.clone(),
-            class: Some(class.name.clone()),
+            // A benchmark worker carries no class tag, so runner pools and the reaper skip it.
+            class: (t.origin != Origin::Bench).then(|| class.name.clone()),
             job_id: t.job,
             runner_name: Some(t.runner_name.clone()),
             origin: Some(t.origin),

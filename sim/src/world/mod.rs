@@ -69,6 +69,9 @@ impl TaskId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct InstanceId(pub u32);
 
+/// The name of the benchmark pool's slot among the classes (never a class's: it has a space).
+const BENCH_POOL: &str = "benchmark pool";
+
 /// What a policy sees of the world's events.
 pub enum Notice<M> {
     /// GitHub queued a job (only the oracle may look).
@@ -77,6 +80,8 @@ pub enum Notice<M> {
     Webhook(Webhook),
     /// EventBridge delivered an ECS task state change.
     TaskChanged(TaskId, TaskState),
+    /// A benchmark worker's task finished its start-up: its agent waits for a job.
+    WorkerStarted(TaskId),
     /// One of the policy's own timers or queue messages.
     Message(M),
 }
@@ -166,6 +171,8 @@ pub(crate) enum Phase {
     Starting,
     Idle,
     Busy(JobId),
+    /// A benchmark worker running a job.
+    Benchmarking,
     Stopped,
 }
 
@@ -266,7 +273,10 @@ pub struct World<'c, M> {
     queue: BinaryHeap<Scheduled<M>>,
     seq: u64,
     pub(crate) rng: ChaCha8Rng,
+    /// The config's classes, then the benchmark pool's slot if there is one.
     pub(crate) classes: Vec<ClassInfo>,
+    /// Index in `classes` of the benchmark pool's slot.
+    pub(crate) bench_slot: Option<usize>,
     pub(crate) label_sets: Vec<LabelSet>,
     pub(crate) jobs: Vec<Job>,
     pub(crate) deliveries: Vec<[Vec<github::PlannedDelivery>; 3]>,
@@ -295,41 +305,42 @@ impl<'c, M> World<'c, M> {
         let mut providers: Vec<Provider> = Vec::new();
         let mut classes = Vec::new();
         for class in &config.classes {
-            let provider = match providers
-                .iter()
-                .position(|p| p.name == class.capacity_provider)
-            {
-                Some(index) => index,
-                None => {
-                    let name = class.capacity_provider.clone();
-                    let kind = if places_on_instances(&name) {
-                        ProviderKind::Ec2(instance_type_for(&name))
-                    } else {
-                        ProviderKind::Fargate
-                    };
-                    providers.push(Provider {
-                        name,
-                        kind,
-                        desired: 0,
-                        max: 0,
-                        alive: BTreeSet::new(),
-                        waiting: VecDeque::new(),
-                        warmup_until: Timestamp(i64::MIN),
-                        unanswered: BTreeMap::new(),
-                    });
-                    providers.len() - 1
-                }
-            };
             classes.push(ClassInfo {
                 name: class.name.clone(),
                 labels: class.labels.clone(),
                 size: class.size,
-                provider,
+                provider: provider_index(&mut providers, &class.capacity_provider),
                 max_runners: class.max_runners,
                 takes: Vec::new(),
                 config: class.clone(),
             });
         }
+        // The benchmark pool gets a slot after the classes: its workers are tasks like runners
+        // (placed, started, billed on its provider's instances) but belong to no class.
+        let bench_slot = config.benchmarks.as_ref().map(|bench| {
+            let pool = &bench.pool;
+            classes.push(ClassInfo {
+                name: BENCH_POOL.to_owned(),
+                labels: Vec::new(),
+                size: pool.size,
+                provider: provider_index(&mut providers, &pool.capacity_provider),
+                max_runners: pool.max_workers,
+                takes: Vec::new(),
+                config: rc_config::RunnerClass {
+                    name: BENCH_POOL.to_owned(),
+                    labels: Vec::new(),
+                    task_definition: pool.task_definition.clone(),
+                    container: pool.container.clone(),
+                    size: pool.size,
+                    capacity_provider: pool.capacity_provider.clone(),
+                    max_runners: pool.max_workers,
+                    idle_timeout: pool.idle_exit,
+                    warm: pool.warm.clone(),
+                    holidays: BTreeSet::new(),
+                },
+            });
+            classes.len() - 1
+        });
         // Each group's max is what its classes need at their max_runners, packed one dimension
         // at a time: enough never to be the binding limit, and no more.
         for (index, provider) in providers.iter_mut().enumerate() {
@@ -416,6 +427,7 @@ impl<'c, M> World<'c, M> {
             live: classes.iter().map(|_| BTreeSet::new()).collect(),
             github: github::GithubState::new(classes.len(), n_sets),
             classes,
+            bench_slot,
             label_sets,
             jobs,
             deliveries,
@@ -592,6 +604,29 @@ impl<'c, M> World<'c, M> {
         t.phase = phase;
         t.phase_since = now;
     }
+}
+
+/// The index of the provider called `name`, added on first sight.
+fn provider_index(providers: &mut Vec<Provider>, name: &str) -> usize {
+    if let Some(index) = providers.iter().position(|p| p.name == name) {
+        return index;
+    }
+    let kind = if places_on_instances(name) {
+        ProviderKind::Ec2(instance_type_for(name))
+    } else {
+        ProviderKind::Fargate
+    };
+    providers.push(Provider {
+        name: name.to_owned(),
+        kind,
+        desired: 0,
+        max: 0,
+        alive: BTreeSet::new(),
+        waiting: VecDeque::new(),
+        warmup_until: Timestamp(i64::MIN),
+        unanswered: BTreeMap::new(),
+    });
+    providers.len() - 1
 }
 
 /// The first multiple of `period` (since the epoch) at or after `at`.

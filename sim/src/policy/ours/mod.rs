@@ -63,6 +63,9 @@ pub(crate) enum Msg {
     Tick,
     /// The cluster autoscaler's safety-net schedule.
     Autoscale,
+    /// An event of the contest's teams and benchmark workers (handled by
+    /// [`crate::contest`], which runs this policy inside its own).
+    Bench(crate::contest::Event),
 }
 
 #[derive(Default)]
@@ -79,7 +82,7 @@ type W<'w, 'c> = &'w mut World<'c, Msg>;
 
 impl Ours {
     /// The manager over the world, for one invocation of its warm instance.
-    fn manager<'w, 'c>(&self, world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
+    pub(crate) fn manager<'w, 'c>(&self, world: W<'w, 'c>) -> Manager<SimPorts<'w, 'c>> {
         Manager::new(SimPorts::new(world), SSM_PREFIX).with_book(Arc::clone(&self.book))
     }
 
@@ -218,7 +221,10 @@ impl Policy for Ours {
                 let period = world.params().autoscaler_period;
                 world.schedule(period, Msg::Autoscale);
             }
-            Notice::TaskChanged(..) | Notice::JobCreated(_) => {}
+            Notice::TaskChanged(..)
+            | Notice::JobCreated(_)
+            | Notice::WorkerStarted(_)
+            | Notice::Message(Msg::Bench(_)) => {}
         }
     }
 }

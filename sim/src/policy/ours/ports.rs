@@ -201,17 +201,21 @@ impl TaskLauncher for SimPorts<'_, '_> {
                 message: detail.to_owned(),
             })
         };
-        let class = tag(request, tags::CLASS)
-            .and_then(|name| world.class_index(name))
-            .ok_or_else(|| rejected("no task definition for this class"))?;
+        let origin = tag(request, tags::ORIGIN)
+            .and_then(Origin::from_tag)
+            .unwrap_or(Origin::Job);
+        // A benchmark worker names no class: it runs the pool's task definition.
+        let class = match origin {
+            Origin::Bench => world.bench_slot,
+            _ => tag(request, tags::CLASS).and_then(|name| world.class_index(name)),
+        }
+        .ok_or_else(|| rejected("no task definition for this class"))?;
         let job = tag(request, tags::JOB_ID)
             .and_then(|id| id.parse().ok())
             .map(JobId);
         let run = RunTask {
             class,
-            origin: tag(request, tags::ORIGIN)
-                .and_then(Origin::from_tag)
-                .unwrap_or(Origin::Job),
+            origin,
             job,
             attempt: tag(request, tags::ATTEMPT)
                 .and_then(|a| a.parse().ok())

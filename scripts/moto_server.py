@@ -10,6 +10,11 @@ and StopTask answer with `TypeMismatch: expected string`; boto3 is lenient and n
 
 Task definitions are left alone: `ContainerDefinition.cpu`/`memory` are integers in the API too.
 
+moto checks DynamoDB conditions and then writes, in whichever server thread took the request, so
+two simultaneous conditional writes can both pass (seen: two `TransactWriteItems` of one team's lock
+both recorded). Real DynamoDB makes each conditional write and each transaction atomic; we take one
+lock around moto's DynamoDB writes (and reads, so a consistent read never sees half a transaction).
+
 With `RC_MOTO_EXIT_ON_STDIN_EOF=1` the server also exits when its stdin reaches end of file. The test
 support code starts it with a pipe on stdin, so moto dies with the test process however that ends,
 even when no destructor runs (a shared server, a killed test).
@@ -19,6 +24,7 @@ import os
 import sys
 import threading
 
+from moto.dynamodb import models as dynamodb_models
 from moto.ecs import models as ecs_models
 from moto.server import main
 
@@ -50,6 +56,29 @@ def _task_init(self, *args, **kwargs):
 
 
 ecs_models.Task.__init__ = _task_init
+
+
+_dynamodb_lock = threading.RLock()
+
+
+def _atomic(method):
+    def serialised(*args, **kwargs):
+        with _dynamodb_lock:
+            return method(*args, **kwargs)
+
+    return serialised
+
+
+for _name in (
+    "put_item",
+    "update_item",
+    "delete_item",
+    "get_item",
+    "batch_write_item",
+    "transact_write_items",
+):
+    _method = getattr(dynamodb_models.DynamoDBBackend, _name)
+    setattr(dynamodb_models.DynamoDBBackend, _name, _atomic(_method))
 
 
 def _exit_when_stdin_closes():

@@ -11,8 +11,8 @@ mod parse;
 
 pub use bench::{BenchPool, BenchWindow, Benchmarks, PortalConfig, TargetMode, Team};
 pub use model::{
-    Config, CpuUnits, GithubConfig, GithubScope, ManagerSettings, MemMib, RunnerClass, TaskSize,
-    WarmWindow,
+    Config, CpuUnits, GithubConfig, GithubScope, ManagerSettings, MemMib, PickupTarget,
+    RunnerClass, TaskSize, WarmWindow,
 };
 pub use parse::{parse, Problem, Problems};
 

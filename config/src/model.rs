@@ -169,8 +169,21 @@ pub struct WarmWindow {
     /// IANA time zone the times are in.
     #[serde(serialize_with = "serialize_tz")]
     pub timezone: Tz,
-    /// Idle runners to keep while the window is open.
+    /// Idle runners to keep while the window is open; with a [`PickupTarget`], the least kept.
     pub idle: u32,
+    /// Size the pool from observed demand for this pickup instead of a fixed count.
+    pub target: Option<PickupTarget>,
+}
+
+/// A warm window's pickup goal: keep as many idle runners as recent arrivals need for 95 % of
+/// jobs to start within `p95`, at least the window's `idle`, at most `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PickupTarget {
+    /// The pickup 95 % of the window's jobs should start within.
+    #[serde(with = "humantime_serde_compat")]
+    pub p95: Duration,
+    /// The most idle runners the target may keep.
+    pub max: u32,
 }
 
 fn serialize_weekdays<S: serde::Serializer>(days: &[Weekday], s: S) -> Result<S::Ok, S::Error> {

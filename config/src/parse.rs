@@ -16,8 +16,8 @@ use marked_yaml::{LoadError, LoaderOptions, Node, Span};
 mod bench;
 
 use crate::model::{
-    Config, CpuUnits, GithubConfig, GithubScope, ManagerSettings, MemMib, RunnerClass, TaskSize,
-    WarmWindow,
+    Config, CpuUnits, GithubConfig, GithubScope, ManagerSettings, MemMib, PickupTarget,
+    RunnerClass, TaskSize, WarmWindow,
 };
 
 /// One problem in a config file, located at a 1-based line and column.
@@ -128,7 +128,16 @@ const CLASS_KEYS: &[&str] = &[
     "warm",
     "holidays",
 ];
-const WINDOW_KEYS: &[&str] = &["days", "from", "to", "timezone", "idle"];
+const WINDOW_KEYS: &[&str] = &[
+    "days",
+    "from",
+    "to",
+    "timezone",
+    "idle",
+    "target_p95",
+    "min",
+    "max",
+];
 
 /// SQS caps `DelaySeconds` at 15 minutes, and re-checks are delayed messages.
 const MAX_RECHECK_DELAY: Duration = Duration::from_secs(900);
@@ -679,8 +688,7 @@ impl Checker {
         let to_node = self.required(&f, "to");
         let to = to_node.and_then(|n| self.time_of_day(n, "to"));
         let timezone = self.required(&f, "timezone").and_then(|n| self.timezone(n));
-        let idle_node = self.required(&f, "idle");
-        let idle = idle_node.and_then(|n| self.number(n, "idle", 0..=10_000));
+        let (idle_node, idle, target) = self.window_size(&f, max_runners)?;
         let mut ok = true;
         if let (Some(from), Some(to)) = (from, to) {
             if from >= to {
@@ -709,7 +717,66 @@ impl Checker {
             to: to?,
             timezone: timezone?,
             idle: idle?,
+            target,
         })
+    }
+
+    /// A window's size: a fixed `idle`, or a `target_p95` with an optional `min` (default 0)
+    /// and a `max` (default the class's `max_runners`, else 10,000). Answers the node the
+    /// count came from (to point at when it exceeds `max_runners`), the count kept at least,
+    /// and the target.
+    fn window_size<'a>(
+        &mut self,
+        f: &Fields<'a>,
+        max_runners: Option<u32>,
+    ) -> Option<(Option<&'a Node>, Option<u32>, Option<PickupTarget>)> {
+        let Some(p95_node) = f.get("target_p95") else {
+            for key in ["min", "max"] {
+                if let Some(node) = f.get(key) {
+                    self.report(
+                        node.span(),
+                        format!("`{key}` goes with `target_p95`; a fixed window says only `idle`"),
+                    );
+                    return None;
+                }
+            }
+            let idle_node = self.required(f, "idle");
+            let idle = idle_node.and_then(|n| self.number(n, "idle", 0..=10_000));
+            return Some((idle_node, idle, None));
+        };
+        if let Some(node) = f.get("idle") {
+            self.report(
+                node.span(),
+                "a window says either `idle` or `target_p95` (with `min` and `max`), not both",
+            );
+            return None;
+        }
+        let p95 = self.duration(p95_node, "target_p95")?;
+        let min_node = f.get("min");
+        let min = match min_node {
+            Some(node) => self.number(node, "min", 0..=10_000)?,
+            None => 0,
+        };
+        let max_node = f.get("max");
+        let max = match max_node {
+            Some(node) => self.number(node, "max", 0..=10_000)?,
+            None => max_runners.unwrap_or(10_000),
+        };
+        if min > max {
+            let node = max_node.unwrap_or(p95_node);
+            self.report(node.span(), format!("max {max} is below min {min}"));
+            return None;
+        }
+        if let (Some(node), Some(limit)) = (max_node, max_runners) {
+            if max > limit {
+                self.report(
+                    node.span(),
+                    format!("max {max} is above the class's max_runners {limit}"),
+                );
+                return None;
+            }
+        }
+        Some((min_node, Some(min), Some(PickupTarget { p95, max })))
     }
 
     fn days(&mut self, node: &Node) -> Option<Vec<Weekday>> {

@@ -22,6 +22,8 @@ fn shipped_examples_are_valid() {
         .iter()
         .all(|c| !c.holidays.is_empty() && c.warm.len() == 1));
     assert_eq!(dena.github.scope, GithubScope::Org("dena".into()));
+    let slo = parse(include_str!("../examples/dena-slo.yaml")).expect("dena-slo example is valid");
+    assert!(slo.classes.iter().all(|c| c.warm[0].target.is_some()));
     let minimal =
         parse(include_str!("../examples/minimal.yaml")).expect("minimal example is valid");
     assert_eq!(minimal.github.api_url, "https://api.github.com");
@@ -57,6 +59,39 @@ fn broken_file_reports_every_problem_with_position() {
         .windows(2)
         .all(|w| (w[0].line, w[0].column) <= (w[1].line, w[1].column)));
     assert_eq!(found[1].column, 3, "unknown key is reported at the key");
+}
+
+#[test]
+fn a_window_sized_from_a_pickup_target() {
+    let class = |window: &str| {
+        format!(
+            "github: {{scope: org, name: a}}\nclasses:\n  - name: small\n    labels: [self-hosted]\n    task_definition: td\n    cpu: 1024\n    memory: 2048\n    capacity_provider: cp\n    max_runners: 20\n    warm:\n      - {{days: weekdays, from: \"09:00\", to: \"18:00\", timezone: UTC, {window}}}\n"
+        )
+    };
+    let config = parse(&class("target_p95: 10s, min: 2, max: 12")).expect("valid");
+    let window = &config.classes[0].warm[0];
+    assert_eq!(window.idle, 2, "min is the least kept");
+    let target = window.target.expect("a target");
+    assert_eq!((target.p95.as_secs(), target.max), (10, 12));
+    let config = parse(&class("target_p95: 10s")).expect("valid");
+    let window = &config.classes[0].warm[0];
+    assert_eq!((window.idle, window.target.expect("a target").max), (0, 20));
+    for (window, needle) in [
+        ("idle: 2, target_p95: 10s", "either `idle` or `target_p95`"),
+        ("idle: 2, max: 4", "`max` goes with `target_p95`"),
+        ("target_p95: 10s, min: 5, max: 4", "max 4 is below min 5"),
+        (
+            "target_p95: 10s, max: 30",
+            "max 30 is above the class's max_runners 20",
+        ),
+        ("target_p95: 0s", "target_p95 must be longer than zero"),
+    ] {
+        let found = problems(&class(window));
+        assert!(
+            found.iter().any(|p| p.message.contains(needle)),
+            "{window}: {found:?}"
+        );
+    }
 }
 
 #[test]

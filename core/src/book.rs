@@ -23,11 +23,13 @@
 //!   invocation handled it) still shows as idle: the job it is counted for waits for its
 //!   re-check, which asks GitHub (the job is not in this process's starts).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
+use crate::demand::{refill_time, HISTORY};
 use crate::observed::ObservedRunner;
 use crate::scale_up::JobId;
+use crate::warm::Demand;
 use crate::Timestamp;
 
 /// How long a runner listing is reused. The tick lists once a minute, so a process that ticks
@@ -46,6 +48,12 @@ pub const MAX_STARTS: usize = 65_536;
 /// nothing deletes a busy runner, so the id is never sent to GitHub.
 pub const UNLISTED_RUNNER_ID: u64 = 0;
 
+/// At most this many arrivals are kept per class (an hour of a class taking a job a second).
+pub const MAX_ARRIVALS: usize = 4_096;
+
+/// At most this many refill times are kept per class.
+pub const MAX_REFILLS: usize = 64;
+
 /// A manager process's memory of runners and job starts.
 #[derive(Debug, Default, Clone)]
 pub struct Book {
@@ -55,9 +63,18 @@ pub struct Book {
     calm_since: Option<Timestamp>,
     /// When this process last swept.
     last_sweep: Option<Timestamp>,
+    /// Each class's recent demand, for pools sized from a pickup target ([`crate::demand`]).
+    demand: BTreeMap<String, ClassDemand>,
     /// Jobs seen started, in the order seen, with when.
     starts: VecDeque<(Timestamp, JobId)>,
     started: BTreeMap<JobId, Timestamp>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ClassDemand {
+    /// Arrivals by GitHub's creation time; the job id makes a redelivered event count once.
+    arrivals: BTreeSet<(Timestamp, JobId)>,
+    refills: VecDeque<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,6 +169,48 @@ impl Book {
     pub fn calm(&self, now: Timestamp, long: Duration) -> bool {
         self.calm_since
             .is_some_and(|since| since <= now && now.saturating_since(since) >= long)
+    }
+
+    /// A job of `class` was created at `at` (its webhook's `queued` event).
+    pub fn arrived(&mut self, class: &str, job: JobId, at: Timestamp) {
+        let demand = self.demand.entry(class.to_owned()).or_default();
+        demand.arrivals.insert((at, job));
+        let newest = demand.arrivals.last().map_or(at, |(t, _)| *t);
+        while let Some(&(oldest, _)) = demand.arrivals.first() {
+            if newest.saturating_since(oldest) <= HISTORY && demand.arrivals.len() <= MAX_ARRIVALS {
+                break;
+            }
+            demand.arrivals.pop_first();
+        }
+    }
+
+    /// A runner of `class` took the job it was started for `took` after its task was created.
+    pub fn refilled(&mut self, class: &str, took: Duration) {
+        let demand = self.demand.entry(class.to_owned()).or_default();
+        demand.refills.push_back(took);
+        if demand.refills.len() > MAX_REFILLS {
+            demand.refills.pop_front();
+        }
+    }
+
+    /// `class`'s demand over the [`HISTORY`] before `now`.
+    pub fn demand(&self, class: &str, now: Timestamp) -> Demand {
+        let Some(demand) = self.demand.get(class) else {
+            return Demand {
+                arrivals: Vec::new(),
+                refill: refill_time(&[]),
+            };
+        };
+        let refills: Vec<Duration> = demand.refills.iter().copied().collect();
+        Demand {
+            arrivals: demand
+                .arrivals
+                .iter()
+                .map(|(at, _)| *at)
+                .filter(|&at| at <= now && now.saturating_since(at) <= HISTORY)
+                .collect(),
+            refill: refill_time(&refills),
+        }
     }
 
     /// Jobs remembered (for tests and metrics).
@@ -255,6 +314,21 @@ mod tests {
         assert!(!book.calm(after(4000), long));
         book.swept(after(4000), false);
         assert!(book.calm(after(5800), long));
+    }
+
+    #[test]
+    fn demand_keeps_an_hour_of_arrivals_once_each() {
+        let mut book = Book::default();
+        book.arrived("small", JobId(1), T0);
+        book.arrived("small", JobId(1), T0); // a redelivered event
+        book.arrived("small", JobId(2), after(30));
+        book.refilled("small", Duration::from_secs(40));
+        let demand = book.demand("small", after(60));
+        assert_eq!(demand.arrivals, [T0, after(30)]);
+        assert_eq!(demand.refill, Duration::from_secs(40));
+        book.arrived("small", JobId(3), after(3_700));
+        assert_eq!(book.demand("small", after(3_700)).arrivals, [after(3_700)]);
+        assert!(book.demand("large", T0).arrivals.is_empty());
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! - [`recovery`]: lost webhooks: redelivery sweep and rescue scan, within an API budget.
 //! - [`observed`]: tasks and runners as adapters observe them.
 //! - [`book`]: what a manager process remembers of runners and job starts between invocations.
+//! - [`demand`]: warm pool size from a pickup target and recent arrivals.
 //! - [`bench`]: benchmark jobs for contests: intake, results, sweeper, portal, board.
 //! - [`packing`]: PROVISIONING tasks → how far each Auto Scaling Group's desired capacity rises.
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@
 pub mod bench;
 pub mod book;
 pub mod bounded;
+pub mod demand;
 pub mod diff;
 pub mod message;
 pub mod naming;

@@ -73,11 +73,11 @@ pub struct ClassPolicy {
 }
 
 impl ClassPolicy {
-    /// The policy of `class` at `now`.
-    pub fn at(class: &RunnerClass, now: Timestamp) -> Self {
+    /// The policy of `class` while its pool's target is `warm_target`.
+    pub fn at(class: &RunnerClass, warm_target: u32) -> Self {
         ClassPolicy {
             name: class.name.clone(),
-            warm_target: crate::warm::warm_target(class, now),
+            warm_target,
             idle_timeout: class.idle_timeout,
         }
     }

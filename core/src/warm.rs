@@ -43,10 +43,41 @@ use serde::Serialize;
 use crate::observed::Origin;
 use crate::{RunnerClass, Timestamp, WarmWindow};
 
-/// The target idle count of `class` at `now`: the largest `idle` among its windows open at
-/// `now`, 0 outside every window and on holidays.
+/// The fixed part of `class`'s idle target at `now`: the largest `idle` among its windows open
+/// at `now` (for a window with a pickup target, its least), 0 outside every window and on
+/// holidays. [`pickup_target`] adds what demand asks of windows with a pickup target.
 pub fn warm_target(class: &RunnerClass, now: Timestamp) -> u32 {
     window_target(&class.warm, &class.holidays, now)
+}
+
+/// Whether any warm window of `class` is open at `now` (whatever its size).
+pub fn in_window(class: &RunnerClass, now: Timestamp) -> bool {
+    open_windows(&class.warm, &class.holidays, now)
+        .next()
+        .is_some()
+}
+
+/// What a class's recent demand looks like, for windows with a pickup target.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Demand {
+    /// Recent arrivals, oldest first ([`crate::demand::HISTORY`]).
+    pub arrivals: Vec<Timestamp>,
+    /// Measured time from RunTask to a runner taking its job.
+    pub refill: Duration,
+}
+
+/// The idle target of `class` at `now`: among its windows open at `now`, the largest of each
+/// window's `idle`, or, for a window with a pickup target, what `demand` needs for that pickup
+/// ([`crate::demand::idle_for`]) kept within the window's `idle` (its least) and `max`.
+pub fn pickup_target(class: &RunnerClass, now: Timestamp, demand: &Demand) -> u32 {
+    open_windows(&class.warm, &class.holidays, now)
+        .map(|window| match window.target {
+            None => window.idle,
+            Some(target) => crate::demand::idle_for(&demand.arrivals, demand.refill, target.p95)
+                .clamp(window.idle, target.max.max(window.idle)),
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// The largest `idle` among `windows` open at `now` (none on `holidays`), else 0: the warm
@@ -56,14 +87,24 @@ pub fn window_target(
     holidays: &BTreeSet<NaiveDate>,
     now: Timestamp,
 ) -> u32 {
+    open_windows(windows, holidays, now)
+        .map(|window| window.idle)
+        .max()
+        .unwrap_or(0)
+}
+
+/// The windows open at `now`.
+fn open_windows<'w>(
+    windows: &'w [WarmWindow],
+    holidays: &'w BTreeSet<NaiveDate>,
+    now: Timestamp,
+) -> impl Iterator<Item = &'w WarmWindow> + 'w {
     // A window of the local day before or after can still be open at `now` when a transition
     // moves the clock across midnight, so look one day either side.
     (-1..=1)
-        .flat_map(|day| openings(windows, holidays, now, day))
-        .filter(|(_, open, close)| *open <= now && now < *close)
-        .map(|(window, _, _)| window.idle)
-        .max()
-        .unwrap_or(0)
+        .flat_map(move |day| openings(windows, holidays, now, day))
+        .filter(move |(_, open, close)| *open <= now && now < *close)
+        .map(|(window, _, _)| window)
 }
 
 /// The next instant after `now` at which [`warm_target`] may change (a window opening or
@@ -232,8 +273,13 @@ pub fn plan_pool(
 ///
 /// The pool decision itself, on a fresh observation: if the runner list still shows the taken
 /// runner idle, this answers 0 and the next tick tops up.
-pub fn replenish_on_take(class: &RunnerClass, now: Timestamp, observed: &PoolObservation) -> u32 {
-    plan_pool(class, warm_target(class, now), observed, now).top_up
+pub fn replenish_on_take(
+    class: &RunnerClass,
+    target: u32,
+    now: Timestamp,
+    observed: &PoolObservation,
+) -> u32 {
+    plan_pool(class, target, observed, now).top_up
 }
 
 /// The idle runners beyond `target` that have waited at least `idle_timeout`, oldest-idle first
@@ -290,6 +336,7 @@ mod tests {
             to: hm(to),
             timezone: tz,
             idle,
+            target: None,
         }
     }
 
@@ -354,6 +401,40 @@ mod tests {
             0,
             "Saturday"
         );
+    }
+
+    #[test]
+    fn a_pickup_target_sizes_the_pool_from_demand_within_its_bounds() {
+        let mut class = tokyo_business_hours(1);
+        class.warm[0].target = Some(rc_config::PickupTarget {
+            p95: Duration::from_secs(10),
+            max: 6,
+        });
+        let now = at("2026-11-20T10:00:00+09:00");
+        let demand = |burst: usize| Demand {
+            // Fan-outs of `burst` jobs, a minute apart, over the last hour.
+            arrivals: (1..=60u64)
+                .flat_map(|m| std::iter::repeat_n(now - Duration::from_secs(60 * m), burst))
+                .rev()
+                .collect(),
+            refill: Duration::from_secs(40),
+        };
+        assert!(in_window(&class, now));
+        assert_eq!(
+            pickup_target(&class, now, &Demand::default()),
+            1,
+            "no demand: min"
+        );
+        assert_eq!(pickup_target(&class, now, &demand(4)), 4);
+        assert_eq!(pickup_target(&class, now, &demand(9)), 6, "at most max");
+        let night = at("2026-11-20T22:00:00+09:00");
+        assert!(!in_window(&class, night));
+        assert_eq!(
+            pickup_target(&class, night, &demand(9)),
+            0,
+            "outside the window"
+        );
+        assert_eq!(warm_target(&class, now), 1, "the fixed part is the least");
     }
 
     #[test]
@@ -631,9 +712,11 @@ mod tests {
             0,
             1,
         );
-        assert_eq!(replenish_on_take(&class, now, &after_take), 1);
+        let target = warm_target(&class, now);
+        assert_eq!(replenish_on_take(&class, target, now, &after_take), 1);
         let at_night = at("2026-11-20T21:00:00+09:00");
-        assert_eq!(replenish_on_take(&class, at_night, &after_take), 0);
+        let target = warm_target(&class, at_night);
+        assert_eq!(replenish_on_take(&class, target, at_night, &after_take), 0);
     }
 
     fn task(name: &str, state: TaskState, origin: Option<Origin>, class: &str) -> ObservedTask {

@@ -234,7 +234,7 @@ impl<M> World<'_, M> {
             overall.push(ms);
             if let Some(class) = self.label_sets[job.label_set].routed {
                 by_class[class].push(ms);
-                if rc_core::warm::warm_target(&self.classes[class].config, job.created_at) > 0 {
+                if rc_core::warm::in_window(&self.classes[class].config, job.created_at) {
                     business_hours.push(ms);
                 }
             }

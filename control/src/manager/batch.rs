@@ -38,7 +38,7 @@ use rc_core::scale_up::{plan_scale_up, JobDecision, JobId, QueuedJob};
 use rc_core::schedule::{
     after_recheck_send, follow_up, next_recheck, Disposition, FollowUp, LaunchResult,
 };
-use rc_core::warm::{replenish_on_take, warm_target};
+use rc_core::warm::{in_window, replenish_on_take};
 use rc_core::Timestamp;
 
 use super::launch::{LaunchFailure, Purpose};
@@ -146,6 +146,8 @@ impl<P: Ports> Manager<P> {
         let mut waiting: BTreeMap<&str, Vec<Waiting>> = BTreeMap::new();
         let mut taken: Vec<&RunnerClass> = Vec::new();
         let mut rechecks: Vec<(&RunnerClass, Waiting)> = Vec::new();
+        // Jobs that started: class, runner, created, started; the refill times of pickup targets.
+        let mut starts: Vec<(&RunnerClass, String, Timestamp, Timestamp)> = Vec::new();
         for (index, message) in messages.iter().enumerate() {
             let parsed = match JobMessage::from_json(&message.body) {
                 Ok(parsed) => parsed,
@@ -186,6 +188,10 @@ impl<P: Ports> Manager<P> {
                     ));
                 }
                 JobMessage::Queued { job, attempt } => {
+                    if attempt == 0 {
+                        let created = Timestamp::from_datetime(job.created_at);
+                        self.book().arrived(&class.name, JobId(job.job_id), created);
+                    }
                     waiting.entry(&class.name).or_default().push(Waiting {
                         message: index,
                         job,
@@ -204,8 +210,13 @@ impl<P: Ports> Manager<P> {
                         let millis = (started_at - job.created_at).num_milliseconds().max(0);
                         tracing::info!(job_id = job.job_id, class = %class.name, runner = runner_name.as_deref(), pickup_ms = millis, "job started");
                         batch.metrics.pickup_latency(&class.name, millis);
+                        if let Some(runner) = runner_name {
+                            let created = Timestamp::from_datetime(job.created_at);
+                            let started = Timestamp::from_datetime(started_at);
+                            starts.push((class, runner, created, started));
+                        }
                     }
-                    if warm_target(class, now) > 0 && !taken.iter().any(|c| c.name == class.name) {
+                    if in_window(class, now) && !taken.iter().any(|c| c.name == class.name) {
                         taken.push(class);
                     }
                 }
@@ -257,6 +268,7 @@ impl<P: Ports> Manager<P> {
         if !waiting.is_empty() || !taken.is_empty() {
             match self.observe(now, still_waiting).await {
                 Ok(observed) => {
+                    self.measure_refills(&starts, &observed);
                     for (class, jobs) in &waiting {
                         let class = config.class(class).expect("only configured classes wait");
                         self.scale_up(config, class, jobs, &observed, &mut batch)
@@ -488,6 +500,25 @@ impl<P: Ports> Manager<P> {
         after_recheck_send(sent.is_ok())
     }
 
+    /// Books the pickup of each job that started on a runner launched after it arrived: what a
+    /// job that finds no idle runner waits, the refill time pools with a pickup target are
+    /// sized with ([`rc_core::demand`]).
+    fn measure_refills(
+        &self,
+        starts: &[(&RunnerClass, String, Timestamp, Timestamp)],
+        observed: &Observed,
+    ) {
+        for (class, runner, created, started) in starts {
+            let launched_after = observed.tasks.iter().any(|t| {
+                t.runner_name.as_deref() == Some(runner.as_str()) && t.created_at >= *created
+            });
+            if launched_after {
+                self.book()
+                    .refilled(&class.name, started.saturating_since(*created));
+            }
+        }
+    }
+
     /// Tops up `class`'s warm pool after a job took one of its runners. Best effort: the tick
     /// tops up within a minute whatever happens here.
     async fn replenish(
@@ -501,7 +532,8 @@ impl<P: Ports> Manager<P> {
         let mut pool = observed.class(&class.name).pool();
         // The observation predates this batch's own launches, which count towards max_runners.
         pool.live_tasks += metrics.launched_count(&class.name);
-        for index in 0..replenish_on_take(class, now, &pool) {
+        let target = self.warm_target(class, now);
+        for index in 0..replenish_on_take(class, target, now, &pool) {
             match self
                 .launch(
                     config,

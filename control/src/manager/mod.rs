@@ -28,8 +28,11 @@ pub mod tick;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use rc_config::RunnerClass;
 use rc_core::book::Book;
 use rc_core::observed::ObservedTask;
+use rc_core::warm::pickup_target;
+use rc_core::Timestamp;
 
 use crate::ports::{AwsError, ClusterObserver, GithubApi, GithubError, Ports};
 
@@ -105,6 +108,12 @@ impl<P: Ports> Manager<P> {
     /// half-written: a poisoned lock is still a consistent book.
     fn book(&self) -> MutexGuard<'_, Book> {
         self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `class`'s warm target at `now`, its pickup target sized from this process's demand.
+    fn warm_target(&self, class: &RunnerClass, now: Timestamp) -> u32 {
+        let demand = self.book().demand(&class.name, now);
+        pickup_target(class, now, &demand)
     }
 
     /// Deletes a runner's registration. Once it is gone the book forgets it at once, so no

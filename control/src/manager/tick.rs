@@ -14,7 +14,7 @@
 //!    steps are skipped, because a partial list makes live runners look like ghosts.
 //! 2. **Warm pools**, class by class, each under its class's lease (taken before step 1, so
 //!    no batch launches for the class between the observation and the top-up): the target
-//!    ([`rc_core::warm::warm_target`]), top-up launches (origin `warm`) first, because they shorten the next jobs' pickup, then trims of
+//!    ([`rc_core::warm::pickup_target`]), top-up launches (origin `warm`) first, because they shorten the next jobs' pickup, then trims of
 //!    warm runners idle past `idle_timeout` above the target.
 //! 3. **Reaper** ([`rc_core::reaper::plan_reap`]): stuck tasks, ghost registrations, stale
 //!    parameters, idle on-demand runners. Runners this pass just started are not in the

@@ -61,6 +61,8 @@ pub struct Webhook {
     pub created_at: Timestamp,
     /// The runner that took the job (`in_progress` and `completed`).
     pub runner_name: Option<String>,
+    /// When the job started running (`in_progress` and `completed`).
+    pub started_at: Option<Timestamp>,
 }
 
 /// What the job API answers.
@@ -308,6 +310,7 @@ impl<M> World<'_, M> {
             repo: j.repo.clone(),
             created_at: j.created_at,
             runner_name,
+            started_at: j.started_at,
         }
     }
 

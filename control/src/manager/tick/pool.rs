@@ -4,7 +4,7 @@
 
 use rc_config::{Config, RunnerClass};
 use rc_core::observed::ClassView;
-use rc_core::warm::{next_change, plan_pool, warm_target, PoolObservation, PoolPlan};
+use rc_core::warm::{next_change, plan_pool, PoolObservation, PoolPlan};
 use rc_core::Timestamp;
 
 use super::report::{human, Outcome, Step, TickReport};
@@ -26,7 +26,7 @@ impl<P: Ports> Manager<P> {
         observed: &Observed,
         report: &mut TickReport,
     ) {
-        let target = warm_target(class, now);
+        let target = self.warm_target(class, now);
         let pool = ClassView::observe(&class.name, &observed.tasks, &observed.runners).pool();
         let plan = plan_pool(class, target, &pool, now);
         let reason = pool_reason(class, &plan, &pool, next_change(class, now));

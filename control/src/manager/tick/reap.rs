@@ -34,7 +34,7 @@ impl<P: Ports> Manager<P> {
         let classes: Vec<ClassPolicy> = config
             .classes
             .iter()
-            .map(|class| ClassPolicy::at(class, now))
+            .map(|class| ClassPolicy::at(class, self.warm_target(class, now)))
             .collect();
         let label = controller_label(&self.controller);
         let actions = plan_reap(&ReapInput {

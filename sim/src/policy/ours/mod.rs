@@ -113,7 +113,7 @@ impl Ours {
                 job,
                 status,
                 runner_name: hook.runner_name.clone(),
-                started_at: None,
+                started_at: hook.started_at.map(Timestamp::to_datetime),
             },
         };
         let visible = Msg::Visible(Queued::new(message.to_json()));

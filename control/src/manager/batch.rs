@@ -500,21 +500,22 @@ impl<P: Ports> Manager<P> {
         after_recheck_send(sent.is_ok())
     }
 
-    /// Books the pickup of each job that started on a runner launched after it arrived: what a
-    /// job that finds no idle runner waits, the refill time pools with a pickup target are
-    /// sized with ([`rc_core::demand`]).
+    /// Books, for each job that started on a runner launched after it arrived, the time from
+    /// that runner's RunTask to the job's start: the refill time pools with a pickup target are
+    /// sized with ([`rc_core::demand`]). A wait for a free slot under `max_runners` is left
+    /// out, since no idle pool can shorten it; a wait for an instance is in.
     fn measure_refills(
         &self,
         starts: &[(&RunnerClass, String, Timestamp, Timestamp)],
         observed: &Observed,
     ) {
         for (class, runner, created, started) in starts {
-            let launched_after = observed.tasks.iter().any(|t| {
+            let launched_after = observed.tasks.iter().find(|t| {
                 t.runner_name.as_deref() == Some(runner.as_str()) && t.created_at >= *created
             });
-            if launched_after {
+            if let Some(task) = launched_after {
                 self.book()
-                    .refilled(&class.name, started.saturating_since(*created));
+                    .refilled(&class.name, started.saturating_since(task.created_at));
             }
         }
     }

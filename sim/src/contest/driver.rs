@@ -35,7 +35,7 @@ use super::workload::{teams, Team};
 use super::Pool;
 use crate::policy::ours::{Msg, Ours};
 use crate::policy::Policy;
-use crate::world::{Notice, Phase, Placement, RunTask, TaskId, World};
+use crate::world::{Notice, Phase, RunTask, TaskId, World};
 
 /// A team refused with 409 (its job still active) asks again this much later.
 const RETRY_BUSY: Duration = Duration::from_secs(30);
@@ -270,17 +270,7 @@ impl Contest {
     fn start_fixed_pool(world: &mut World<'_, Msg>, n: u32) {
         let slot = world.bench_slot.expect("the contest config has a pool");
         for _ in 0..n {
-            let run = RunTask {
-                class: slot,
-                origin: Origin::Bench,
-                job: None,
-                attempt: 0,
-                runner_name: None,
-                client_token: None,
-                placement: Placement::CapacityProvider,
-                jit_parameter: None,
-                controller: None,
-            };
+            let run = RunTask::unmanaged(slot, Origin::Bench);
             // The world's faults are off in the contest, so RunTask succeeds.
             let _ = world.ecs_run_task(&run);
         }

@@ -47,17 +47,7 @@ impl Dena {
         while self.service[class].len() < self.desired[class] as usize
             && world.live_count(class) < max
         {
-            let req = RunTask {
-                class,
-                origin: Origin::Warm,
-                job: None,
-                attempt: 0,
-                runner_name: None,
-                client_token: None,
-                placement: Placement::CapacityProvider,
-                jit_parameter: None,
-                controller: None,
-            };
+            let req = RunTask::unmanaged(class, Origin::Warm);
             // The service scheduler retries its own launches; it is not one of our API calls.
             match world.create_task(&req) {
                 Ok(task) => {

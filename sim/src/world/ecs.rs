@@ -42,6 +42,22 @@ pub struct RunTask {
 }
 
 impl RunTask {
+    /// A launch for no job, with no runner name, client token or parameter: tasks an ECS
+    /// service or ops start outside the controller.
+    pub fn unmanaged(class: usize, origin: Origin) -> Self {
+        RunTask {
+            class,
+            origin,
+            job: None,
+            attempt: 0,
+            runner_name: None,
+            client_token: None,
+            placement: Placement::CapacityProvider,
+            jit_parameter: None,
+            controller: None,
+        }
+    }
+
     /// A baseline's launch for `job`: first attempt, no runner name, no client token.
     pub fn baseline(class: usize, job: JobId, placement: Placement) -> Self {
         RunTask {

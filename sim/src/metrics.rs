@@ -130,9 +130,10 @@ impl PhaseAccount {
     }
 }
 
-/// Rounds to two decimals, so reports stay readable and stable.
+/// Rounds to two decimals, so reports stay readable and stable; never -0.0 (a sum of zeros
+/// starts from -0.0), which would print as `-0.00`.
 pub(crate) fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 /// Nearest-rank percentiles of `values_ms`, in seconds.

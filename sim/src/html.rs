@@ -237,13 +237,16 @@ fn cost_chart(out: &mut String, points: &[Point], settings: &[Setting]) -> usize
         .collect();
     plot.line(&mut svg, &curve, ours, "4 3");
     let mut drawn = 0;
+    // Settings are labelled below their dot and policies above, so that `×1` and `ours`, the
+    // same run, both stay readable.
     let mut dot = |svg: &mut String, x: f64, y: f64, r: f64, colour: &str, label: &str| {
         let (cx, cy) = (plot.x(x), plot.y(y));
+        let dy = if r < 4.0 { 15.0 } else { -7.0 };
         let _ = write!(
             svg,
             r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r}" fill="{colour}"/><text x="{tx:.1}" y="{ty:.1}" class="tick">{label}</text>"#,
-            tx = cx + 7.0,
-            ty = cy - 6.0,
+            tx = cx + 6.0,
+            ty = cy + dy,
             label = escape(label)
         );
         drawn += 1;

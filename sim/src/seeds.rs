@@ -273,7 +273,7 @@ impl fmt::Display for Seeds {
 }
 
 /// Our policy's settings as a small table (nothing when there are none).
-pub(crate) fn write_settings(f: &mut fmt::Formatter<'_>, settings: &[Setting]) -> fmt::Result {
+fn write_settings(f: &mut fmt::Formatter<'_>, settings: &[Setting]) -> fmt::Result {
     if settings.is_empty() {
         return Ok(());
     }

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::builder::PossibleValuesParser;
 use rc_core::Timestamp;
+use rc_sim::tradeoff::Setting;
 use rc_sim::{compare, PolicyKind, Scenario, Workload, WorldParams};
 
 /// The bundled DeNA-like example config.
@@ -41,6 +42,10 @@ pub struct SimulateArgs {
     /// Seed of the workload and of every world; same seed, same output.
     #[arg(long, value_name = "N", default_value_t = 1)]
     seed: u64,
+    /// Run every seed of a range (`1-5`) or list (`1,2,3`) and print each figure's mean and
+    /// range.
+    #[arg(long, value_name = "LIST", conflicts_with_all = ["seed", "compare"], value_parser = parse_seeds)]
+    seeds: Option<Seeds>,
     /// When a trace's `at = 0` is, RFC 3339 [default: 2026-11-18T00:00:00+09:00, a Tokyo Wednesday].
     #[arg(long, value_name = "RFC3339", requires = "trace")]
     start: Option<String>,
@@ -74,7 +79,86 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
         Some(path) => crate::load_config(path)?,
         None => bundled(DEFAULT_CONFIG, "dena.yaml")?,
     };
-    let workload = match &args.trace {
+    if let Some(seeds) = &args.seeds {
+        return across_seeds(&args, &config, &seeds.0);
+    }
+    let workload = workload(&args, &config, args.seed)?;
+    if let Some(new) = compare_with {
+        let versus = rc_sim::versus::versus(
+            &config,
+            &new,
+            &workload,
+            &WorldParams::default(),
+            args.seed,
+            &mut |_, _| {},
+        );
+        return emit(&args, &versus, |v| v.to_json(), || versus.html());
+    }
+    let policies = policies(&args);
+    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let comparison = compare(
+        &config,
+        &workload,
+        &policies,
+        &WorldParams::default(),
+        args.seed,
+        &mut |p, f| bar.show(p.name(), f),
+    );
+    bar.finish();
+
+    emit(
+        &args,
+        &comparison,
+        |c| c.to_json(),
+        || {
+            let settings = settings(&args, &policies, &config, &workload, args.seed, &mut bar);
+            rc_sim::html::render_with(&comparison, &settings)
+        },
+    )
+}
+
+/// The seeds of `--seeds`.
+#[derive(Clone, Debug)]
+struct Seeds(Vec<u64>);
+
+/// Reads `1-5` or `1,2,3` (or a mix: `1-3,7`).
+fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let mut seeds = Vec::new();
+    for part in text.split(',') {
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("{s:?} is not a seed"))
+        };
+        match part.split_once('-') {
+            Some((from, to)) => {
+                let (from, to) = (number(from)?, number(to)?);
+                if from > to {
+                    return Err(format!("{part:?} is an empty range"));
+                }
+                seeds.extend(from..=to);
+            }
+            None => seeds.push(number(part)?),
+        }
+    }
+    Ok(Seeds(seeds))
+}
+
+/// The policies to run: `--policy`, or all of them.
+fn policies(args: &SimulateArgs) -> Vec<PolicyKind> {
+    match &args.policy {
+        Some(name) => vec![PolicyKind::from_name(name).expect("clap only accepts known policies")],
+        None => PolicyKind::ALL.to_vec(),
+    }
+}
+
+/// The workload of `seed`: the trace (the same for every seed) or the bundled scenario.
+fn workload(
+    args: &SimulateArgs,
+    config: &rc_config::Config,
+    seed: u64,
+) -> anyhow::Result<Workload> {
+    Ok(match &args.trace {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
@@ -93,63 +177,73 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             let name = args.scenario.as_deref().unwrap_or("business-day");
             Scenario::from_name(name)
                 .expect("clap only accepts known scenarios")
-                .workload(&config, args.seed)
+                .workload(config, seed)
         }
-    };
-    if let Some(new) = compare_with {
-        let versus = rc_sim::versus::versus(
-            &config,
-            &new,
-            &workload,
-            &WorldParams::default(),
-            args.seed,
-            &mut |_, _| {},
-        );
-        if let Some(path) = &args.report {
-            std::fs::write(path, versus.html())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("report written to {}", path.display());
-        }
-        let text = if args.json {
-            versus.to_json() + "\n"
-        } else {
-            versus.to_string()
-        };
-        return print_out(&text);
-    }
-    let policies: Vec<PolicyKind> = match &args.policy {
-        Some(name) => vec![PolicyKind::from_name(name).expect("clap only accepts known policies")],
-        None => PolicyKind::ALL.to_vec(),
-    };
+    })
+}
 
-    let mut bar = Progress::new(std::io::stderr().is_terminal());
-    let comparison = compare(
-        &config,
-        &workload,
-        &policies,
+/// Our policy's warm-pool settings for the report's cost chart, when the report has our policy.
+fn settings(
+    args: &SimulateArgs,
+    policies: &[PolicyKind],
+    config: &rc_config::Config,
+    workload: &Workload,
+    seed: u64,
+    bar: &mut Progress,
+) -> Vec<Setting> {
+    if args.report.is_none() || !policies.contains(&PolicyKind::Ours) {
+        return Vec::new();
+    }
+    let settings = rc_sim::tradeoff::settings(
+        config,
+        workload,
         &WorldParams::default(),
-        args.seed,
-        &mut |p, f| bar.show(p.name(), f),
+        seed,
+        &mut |label, f| bar.show(&format!("ours {label}"), f),
     );
     bar.finish();
+    settings
+}
 
-    if let Some(path) = &args.report {
-        std::fs::write(path, rc_sim::html::render(&comparison))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("report written to {}", path.display());
+/// `--seeds`: every policy on every seed, summarized.
+fn across_seeds(
+    args: &SimulateArgs,
+    config: &rc_config::Config,
+    seeds: &[u64],
+) -> anyhow::Result<ExitCode> {
+    let policies = policies(args);
+    let mut bar = Progress::new(std::io::stderr().is_terminal());
+    let mut runs = Vec::new();
+    let mut settings = Vec::new();
+    for &seed in seeds {
+        let workload = workload(args, config, seed)?;
+        runs.push(compare(
+            config,
+            &workload,
+            &policies,
+            &WorldParams::default(),
+            seed,
+            &mut |p, f| bar.show(&format!("{seed}: {}", p.name()), f),
+        ));
+        bar.finish();
+        let ours = self::settings(args, &policies, config, &workload, seed, &mut bar);
+        if !ours.is_empty() {
+            settings.push(ours);
+        }
     }
-    let text = if args.json {
-        comparison.to_json() + "\n"
-    } else {
-        comparison.to_string()
-    };
-    print_out(&text)
+    let summary = rc_sim::seeds::Seeds::of(&runs, &settings);
+    emit(
+        args,
+        &summary,
+        |s| s.to_json(),
+        || rc_sim::html::render_seeds(&summary),
+    )
 }
 
 /// `--scenario contest`: our benchmark pool against fixed pools, on the config's pool settings.
 fn contest(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
-    if args.compare.is_some() || args.policy.is_some() {
-        anyhow::bail!("--compare and --policy do not apply to the contest scenario, which compares worker pools");
+    if args.compare.is_some() || args.policy.is_some() || args.seeds.is_some() {
+        anyhow::bail!("--compare, --policy and --seeds do not apply to the contest scenario, which compares worker pools");
     }
     let config = match &args.config {
         Some(path) => crate::load_config(path)?,
@@ -164,17 +258,12 @@ fn contest(args: &SimulateArgs) -> anyhow::Result<ExitCode> {
         &mut |pool, f| bar.show(&pool.name(), f),
     )?;
     bar.finish();
-    if let Some(path) = &args.report {
-        std::fs::write(path, rc_sim::html::render_contest(&comparison))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("report written to {}", path.display());
-    }
-    let text = if args.json {
-        comparison.to_json() + "\n"
-    } else {
-        comparison.to_string()
-    };
-    print_out(&text)
+    emit(
+        args,
+        &comparison,
+        |c| c.to_json(),
+        || rc_sim::html::render_contest(&comparison),
+    )
 }
 
 fn bundled(text: &str, name: &str) -> anyhow::Result<rc_config::Config> {
@@ -184,6 +273,26 @@ fn bundled(text: &str, name: &str) -> anyhow::Result<rc_config::Config> {
             problems.render(name)
         )
     })
+}
+
+/// Writes the HTML report when `--report` asks for one (`html` runs only then: a report may
+/// simulate more), then prints `result` as JSON or text.
+fn emit<R: std::fmt::Display>(
+    args: &SimulateArgs,
+    result: &R,
+    to_json: impl FnOnce(&R) -> String,
+    html: impl FnOnce() -> String,
+) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.report {
+        std::fs::write(path, html()).with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("report written to {}", path.display());
+    }
+    let text = if args.json {
+        to_json(result) + "\n"
+    } else {
+        result.to_string()
+    };
+    print_out(&text)
 }
 
 fn print_out(text: &str) -> anyhow::Result<ExitCode> {

@@ -3,13 +3,17 @@
 //!
 //! Charts: pickup latency over the day (p95 solid, p50 dotted, log scale), runners idle,
 //! booting and busy per policy (stacked, small multiples on one scale), instances alive, and
-//! jobs waiting. The text summary's table comes first. The contest scenario's page
+//! jobs waiting. The text summary's table comes first, then cost against business-hours p95
+//! (a point per policy, our policy's warm-pool settings as a curve) and where the cost goes.
+//! [`render_seeds`] shows the means of several seeds, that chart and that breakdown. The contest scenario's page
 //! ([`render_contest`]) has its pools' table, queue waits over the day, workers and instances.
 
 use std::fmt::Write as _;
 
 use crate::contest::ContestComparison;
-use crate::report::{Comparison, RunReport, Sample};
+use crate::report::{Comparison, CostBreakdown, RunReport, Sample};
+use crate::seeds::Seeds;
+use crate::tradeoff::Setting;
 
 const WIDTH: f64 = 920.0;
 const HEIGHT: f64 = 260.0;
@@ -67,7 +71,6 @@ impl Plot {
 
     /// Axes with an hour grid and the given value ticks.
     fn axes(&self, svg: &mut String, ticks: &[(f64, String)]) {
-        let bottom = self.height - BOTTOM;
         let step = if self.minutes > 12.0 * 60.0 {
             120.0
         } else if self.minutes > 180.0 {
@@ -75,20 +78,30 @@ impl Plot {
         } else {
             15.0
         };
+        let mut hours = Vec::new();
         let mut m = 0.0;
         while m <= self.minutes + 0.5 {
-            let x = self.x(m);
             let label = if step >= 60.0 {
                 format!("{}h", (m / 60.0).round())
             } else {
                 format!("{}m", m.round())
             };
+            hours.push((m, label));
+            m += step;
+        }
+        self.grid(svg, &hours, ticks);
+    }
+
+    /// Axes with the given ticks along x (in the plot's x unit) and y.
+    fn grid(&self, svg: &mut String, x_ticks: &[(f64, String)], ticks: &[(f64, String)]) {
+        let bottom = self.height - BOTTOM;
+        for (m, label) in x_ticks {
+            let x = self.x(*m);
             let _ = write!(
                 svg,
                 r##"<line x1="{x:.1}" y1="{TOP}" x2="{x:.1}" y2="{bottom}" stroke="#e5e7eb"/><text x="{x:.1}" y="{ty:.1}" class="tick" text-anchor="middle">{label}</text>"##,
                 ty = bottom + 16.0
             );
-            m += step;
         }
         for (value, label) in ticks {
             let y = self.y(*value);
@@ -163,6 +176,124 @@ fn linear_ticks(max: f64) -> Vec<(f64, String)> {
     ticks
 }
 
+/// Ticks of a log-scale latency axis, up to `max` seconds.
+fn latency_ticks(max: f64) -> Vec<(f64, String)> {
+    [
+        (1.0, "1s"),
+        (10.0, "10s"),
+        (60.0, "1m"),
+        (600.0, "10m"),
+        (3600.0, "1h"),
+        (36_000.0, "10h"),
+    ]
+    .into_iter()
+    .filter(|(v, _)| *v <= max)
+    .map(|(v, l)| (v, l.to_string()))
+    .collect()
+}
+
+/// One policy's point on the cost-vs-p95 chart.
+pub(crate) struct Point {
+    label: String,
+    colour: &'static str,
+    cost_usd: f64,
+    p95_s: f64,
+}
+
+/// Cost against business-hours pickup p95: a point per policy, and our policy's settings as a
+/// curve in its colour. Returns the number of points drawn.
+fn cost_chart(out: &mut String, points: &[Point], settings: &[Setting]) -> usize {
+    let ours = points
+        .iter()
+        .find(|p| p.label == "ours")
+        .map_or(colour("ours", 0), |p| p.colour);
+    let max_cost = points
+        .iter()
+        .map(|p| p.cost_usd)
+        .chain(settings.iter().map(|s| s.cost_usd))
+        .fold(1.0f64, f64::max);
+    let max_p95 = points
+        .iter()
+        .map(|p| p.p95_s)
+        .chain(settings.iter().map(|s| s.business_hours_p95_s))
+        .fold(60.0f64, f64::max);
+    let plot = Plot {
+        minutes: max_cost * 1.15,
+        y_max: max_p95 * 1.5,
+        log: true,
+        height: HEIGHT + 60.0,
+    };
+    let title = "Cost against business-hours pickup p95";
+    let mut svg = String::new();
+    plot.open(&mut svg, title);
+    let dollars: Vec<(f64, String)> = linear_ticks(max_cost * 1.15)
+        .into_iter()
+        .map(|(v, _)| (v, format!("${v}")))
+        .collect();
+    plot.grid(&mut svg, &dollars, &latency_ticks(max_p95 * 1.5));
+    let curve: Vec<(f64, f64)> = settings
+        .iter()
+        .map(|s| (s.cost_usd, s.business_hours_p95_s))
+        .collect();
+    plot.line(&mut svg, &curve, ours, "4 3");
+    let mut drawn = 0;
+    // Settings are labelled below their dot and policies above, so that `×1` and `ours`, the
+    // same run, both stay readable.
+    let mut dot = |svg: &mut String, x: f64, y: f64, r: f64, colour: &str, label: &str| {
+        let (cx, cy) = (plot.x(x), plot.y(y));
+        let dy = if r < 4.0 { 15.0 } else { -7.0 };
+        let _ = write!(
+            svg,
+            r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r}" fill="{colour}"/><text x="{tx:.1}" y="{ty:.1}" class="tick">{label}</text>"#,
+            tx = cx + 6.0,
+            ty = cy + dy,
+            label = escape(label)
+        );
+        drawn += 1;
+    };
+    for s in settings {
+        dot(
+            &mut svg,
+            s.cost_usd,
+            s.business_hours_p95_s,
+            3.0,
+            ours,
+            &s.label,
+        );
+    }
+    for p in points {
+        dot(&mut svg, p.cost_usd, p.p95_s, 5.5, p.colour, &p.label);
+    }
+    svg.push_str("</svg>");
+    let _ = write!(
+        out,
+        "<h2>{title}</h2><p>What a faster pickup costs. Each policy is a point: x its cost (USD, on-demand list prices), y the p95 pickup latency of the jobs that arrived inside the classes' warm windows (log scale). The dashed curve is our policy with the config's warm <code>idle</code> counts scaled by the factor on each small dot; business hours stay those of the loaded config. Down and to the left is better.</p>"
+    );
+    out.push_str(&svg);
+    drawn
+}
+
+/// Where the instance-hours and the cost go, a column per policy.
+fn breakdown_table(out: &mut String, names: &[String], breakdowns: &[&CostBreakdown]) {
+    out.push_str("<h2>Where the cost goes</h2><p>Instance-hours and cost by what the capacity was doing. A task holds its share of its instance's CPU (a dedicated instance: all of it) while it boots, waits idle or runs a job; empty is what no task holds: instances without tasks, room left on partly used ones, instances launching for tasks that still wait, and EC2's one-minute billing minimum. The parts add up to the totals.</p>");
+    let rows: Vec<(String, bool, Vec<String>)> = CostBreakdown::default()
+        .parts()
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let cells = breakdowns
+                .iter()
+                .map(|b| {
+                    let part = b.parts()[i].1;
+                    format!("{:.1} h · ${:.2}", part.instance_hours, part.usd)
+                })
+                .collect();
+            ((*name).to_owned(), false, cells)
+        })
+        .collect();
+    table(out, names, &rows);
+}
+
 fn legend(out: &mut String, reports: &[&RunReport], extra: &str) {
     out.push_str(r#"<p class="legend">"#);
     for (i, r) in reports.iter().enumerate() {
@@ -197,19 +328,7 @@ fn latency_chart(
     };
     let mut svg = String::new();
     plot.open(&mut svg, title);
-    let ticks: Vec<(f64, String)> = [
-        (1.0, "1s"),
-        (10.0, "10s"),
-        (60.0, "1m"),
-        (600.0, "10m"),
-        (3600.0, "1h"),
-        (36_000.0, "10h"),
-    ]
-    .into_iter()
-    .filter(|(v, _)| *v <= max * 1.2)
-    .map(|(v, l)| (v, l.to_string()))
-    .collect();
-    plot.axes(&mut svg, &ticks);
+    plot.axes(&mut svg, &latency_ticks(max * 1.2));
     for (i, r) in reports.iter().enumerate() {
         let c = colour(&r.policy, i);
         let mid = |b: &crate::report::PickupBucket| f64::from(b.minute) + 7.5;
@@ -531,8 +650,14 @@ pub fn render_contest(contest: &ContestComparison) -> String {
     out
 }
 
-/// The whole page for `comparison`.
+/// The whole page for `comparison`, without our policy's settings on the cost chart.
 pub fn render(comparison: &Comparison) -> String {
+    render_with(comparison, &[])
+}
+
+/// The whole page for `comparison`, with our policy's `settings` (from
+/// [`crate::tradeoff::settings`]) as a curve on the cost chart.
+pub fn render_with(comparison: &Comparison, settings: &[Setting]) -> String {
     let reports: Vec<&RunReport> = comparison.policies.0.iter().map(|(_, r)| r).collect();
     let minutes = chart_minutes(&reports);
     let mut out = page(&comparison.scenario);
@@ -546,6 +671,20 @@ pub fn render(comparison: &Comparison) -> String {
         comparison.hours
     );
     summary_table(&mut out, &reports);
+    let points: Vec<Point> = reports
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Point {
+            label: r.policy.clone(),
+            colour: colour(&r.policy, i),
+            cost_usd: r.cost_usd,
+            p95_s: r.business_hours_pickup_latency_s.p95,
+        })
+        .collect();
+    cost_chart(&mut out, &points, settings);
+    let names: Vec<String> = reports.iter().map(|r| r.policy.clone()).collect();
+    let breakdowns: Vec<&CostBreakdown> = reports.iter().map(|r| &r.cost_breakdown).collect();
+    breakdown_table(&mut out, &names, &breakdowns);
     latency_chart(
         &mut out,
         &reports,
@@ -598,9 +737,85 @@ pub fn render(comparison: &Comparison) -> String {
     out
 }
 
+/// The page for several seeds: means with their range, the cost chart and the cost breakdown
+/// on the means.
+pub fn render_seeds(seeds: &Seeds) -> String {
+    let mut out = page(&seeds.scenario);
+    let list: Vec<String> = seeds.seeds.iter().map(u64::to_string).collect();
+    let _ = write!(
+        out,
+        "<h1>Simulation: {}, seeds {}</h1><p>About {:.0} jobs a seed. Each cell is the mean over the seeds, with the smallest and largest in brackets; rule violations are summed.</p>",
+        escape(&seeds.scenario),
+        escape(&list.join(", ")),
+        seeds.jobs
+    );
+    let names: Vec<String> = seeds.policies.0.iter().map(|(n, _)| n.clone()).collect();
+    let rows: Vec<(String, bool, Vec<String>)> = seeds
+        .rows()
+        .into_iter()
+        .map(|(name, cells)| {
+            let rule = name.ends_with("(sum)");
+            (name, rule, cells)
+        })
+        .collect();
+    table(&mut out, &names, &rows);
+    let points: Vec<Point> = seeds
+        .policies
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, (name, s))| Point {
+            label: name.clone(),
+            colour: colour(name, i),
+            cost_usd: s.cost_usd.mean,
+            p95_s: s.business_hours_p95_s.mean,
+        })
+        .collect();
+    cost_chart(&mut out, &points, &seeds.settings);
+    let breakdowns: Vec<&CostBreakdown> = seeds
+        .policies
+        .0
+        .iter()
+        .map(|(_, s)| &s.cost_breakdown)
+        .collect();
+    breakdown_table(&mut out, &names, &breakdowns);
+    out.push_str("<p>Costs are on-demand list prices; see the simulator documentation for every assumption.</p></body></html>\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cost_chart_draws_every_point_and_setting() {
+        let point = |label: &str, cost_usd, p95_s| Point {
+            label: label.to_owned(),
+            colour: colour(label, 0),
+            cost_usd,
+            p95_s,
+        };
+        let points = [
+            point("ours", 420.0, 65.0),
+            point("dena-baseline", 379.0, 118.0),
+            point("oracle", 233.0, 3.0),
+        ];
+        let settings: Vec<Setting> = crate::tradeoff::WARM_SCALES
+            .iter()
+            .map(|&f| Setting {
+                label: crate::tradeoff::label(f),
+                cost_usd: 300.0 + 50.0 * f,
+                business_hours_p95_s: 200.0 / (1.0 + f),
+                pickup_p95_s: 0.0,
+            })
+            .collect();
+        let mut out = String::new();
+        let drawn = cost_chart(&mut out, &points, &settings);
+        assert_eq!(drawn, points.len() + settings.len());
+        assert_eq!(out.matches("<circle").count(), drawn);
+        assert!(out.contains(">dena-baseline<") && out.contains(">×4<"));
+        assert!(out.contains(">$200<") && !out.contains("NaN"));
+    }
 
     #[test]
     fn ticks_are_round() {

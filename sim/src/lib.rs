@@ -13,9 +13,11 @@
 //! - [`params`]: latencies, limits, prices and fault rates, with sources.
 //! - [`workload`] and [`scenario`]: jobs from a trace or a bundled scenario.
 //! - `world`: the discrete-event world and the API it offers policies.
-//! - `policy`: `ours`, `dena-baseline`, `philips-baseline`, `oracle`.
+//! - `policy`: `ours`, `dena-baseline`, `philips-baseline`, `philips-retry`, `oracle`.
 //! - [`report`] and [`html`]: what a run prints.
 //! - [`versus`]: two configs on one workload, with deltas.
+//! - [`seeds`]: means and ranges over several seeds.
+//! - [`tradeoff`]: our policy at several warm-pool settings, for the cost-vs-p95 chart.
 //! - [`contest`]: benchmark requests of contest teams, our worker pool against fixed ones.
 //!
 //! # Use
@@ -36,6 +38,8 @@ pub mod params;
 mod policy;
 pub mod report;
 pub mod scenario;
+pub mod seeds;
+pub mod tradeoff;
 pub mod versus;
 pub mod workload;
 mod world;
@@ -60,7 +64,21 @@ pub fn run(
     seed: u64,
     progress: &mut dyn FnMut(f64),
 ) -> RunReport {
-    policy::run_kind(policy, config, workload, params, seed, progress)
+    policy::run_kind(policy, config, config, workload, params, seed, progress)
+}
+
+/// Like [`run`], but judges business hours by `hours_of`'s warm windows: for configs that
+/// change only the warm pools of `hours_of`, so that their business-hours latencies compare.
+pub fn run_measured(
+    config: &Config,
+    hours_of: &Config,
+    workload: &Workload,
+    policy: PolicyKind,
+    params: &WorldParams,
+    seed: u64,
+    progress: &mut dyn FnMut(f64),
+) -> RunReport {
+    policy::run_kind(policy, config, hours_of, workload, params, seed, progress)
 }
 
 /// Runs each of `policies` on the same workload with the same seed.

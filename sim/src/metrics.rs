@@ -11,7 +11,8 @@ use std::time::Duration;
 use rc_core::Timestamp;
 
 use crate::report::{
-    BusiestHour, LatencySummary, Ordered, PickupBucket, Rules, RunReport, Sample, Series,
+    BusiestHour, CostBreakdown, LatencySummary, Ordered, Part, PickupBucket, Rules, RunReport,
+    Sample, Series,
 };
 use crate::world::{ApiKind, JobState, Phase, ProviderKind, World};
 
@@ -36,11 +37,29 @@ pub(crate) struct Stats {
     busy_runner_ms: u64,
     pub idle_instance_ms: u64,
     pub fargate_usd: f64,
+    /// Instance time held by tasks, by what the task was doing: instance-milliseconds weighted
+    /// by the task's share of the instance's CPU.
+    held_ms: PhaseAccount,
+    /// What that time costs, with Fargate tasks' cost (they hold no instance).
+    held_usd: PhaseAccount,
     pub peak_instances: u32,
     samples: Vec<Sample>,
 }
 
 impl Stats {
+    /// Books `spent` of a task in `phase` on an instance: `share` of the instance's time, and
+    /// `usd_per_hour` for it.
+    pub fn instance_share(&mut self, phase: Phase, spent: Duration, share: f64, usd_per_hour: f64) {
+        let ms = spent.as_millis() as f64;
+        self.held_ms.add(phase, ms * share);
+        self.held_usd.add(phase, ms / 3_600_000.0 * usd_per_hour);
+    }
+
+    /// Books the Fargate cost of a task's time in `phase`.
+    pub fn fargate_share(&mut self, phase: Phase, usd: f64) {
+        self.held_usd.add(phase, usd);
+    }
+
     pub fn call(&mut self, kind: ApiKind, at: Timestamp) {
         *self.calls.entry(kind).or_default() += 1;
         if kind.is_github() {
@@ -92,9 +111,29 @@ impl Stats {
     }
 }
 
-/// Rounds to two decimals, so reports stay readable and stable.
+/// A quantity split by the phase of the tasks it belongs to.
+#[derive(Debug, Default, Clone, Copy)]
+struct PhaseAccount {
+    booting: f64,
+    idle: f64,
+    busy: f64,
+}
+
+impl PhaseAccount {
+    fn add(&mut self, phase: Phase, amount: f64) {
+        match phase {
+            Phase::Provisioning | Phase::Starting => self.booting += amount,
+            Phase::Idle => self.idle += amount,
+            Phase::Busy(_) | Phase::Benchmarking => self.busy += amount,
+            Phase::Stopped => {}
+        }
+    }
+}
+
+/// Rounds to two decimals, so reports stay readable and stable; never -0.0 (a sum of zeros
+/// starts from -0.0), which would print as `-0.00`.
 pub(crate) fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 /// Nearest-rank percentiles of `values_ms`, in seconds.
@@ -253,6 +292,23 @@ impl<M> World<'_, M> {
         let stats = &mut self.stats;
         let hours = |ms: u64| round2(ms as f64 / 3_600_000.0);
         let minutes = |ms: u64| round2(ms as f64 / 60_000.0);
+        let (held_ms, held_usd) = (stats.held_ms, stats.held_usd);
+        let part = |ms: f64, usd: f64| Part {
+            instance_hours: round2(ms / 3_600_000.0),
+            usd: round2(usd),
+        };
+        let busy = part(held_ms.busy, held_usd.busy);
+        let idle_runners = part(held_ms.idle, held_usd.idle);
+        let booting_runners = part(held_ms.booting, held_usd.booting);
+        let (instance_hours, cost_usd) = (hours(instance_ms), round2(ec2_usd + stats.fargate_usd));
+        let held = [busy, idle_runners, booting_runners];
+        // The rest, from the rounded figures, so that the printed parts add up.
+        let empty = Part {
+            instance_hours: round2(
+                instance_hours - held.iter().map(|p| p.instance_hours).sum::<f64>(),
+            ),
+            usd: round2(cost_usd - held.iter().map(|p| p.usd).sum::<f64>()),
+        };
         RunReport {
             policy: policy.to_string(),
             jobs: self.jobs.len() as u64,
@@ -263,10 +319,10 @@ impl<M> World<'_, M> {
             idle_runner_minutes: minutes(stats.idle_runner_ms),
             booting_runner_minutes: minutes(stats.booting_runner_ms),
             busy_runner_minutes: minutes(stats.busy_runner_ms),
-            instance_hours: hours(instance_ms),
+            instance_hours,
             idle_instance_hours: hours(stats.idle_instance_ms),
             peak_instances: stats.peak_instances,
-            cost_usd: round2(ec2_usd + stats.fargate_usd),
+            cost_usd,
             scale_out_reaction_s: summarize(&mut stats.reactions_ms),
             rules: Rules {
                 stranded_jobs: stranded,
@@ -300,6 +356,12 @@ impl<M> World<'_, M> {
                     .filter_map(|k| stats.errors.get(k).map(|n| (k.name().to_string(), *n)))
                     .collect(),
             ),
+            cost_breakdown: CostBreakdown {
+                busy,
+                idle_runners,
+                booting_runners,
+                empty,
+            },
             series: Series {
                 samples: std::mem::take(&mut stats.samples),
                 pickup_over_time,

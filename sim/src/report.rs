@@ -163,9 +163,49 @@ pub struct RunReport {
     pub busiest_github_hour: BusiestHour,
     /// Failed attempts by kind (throttling, 5xx).
     pub api_errors: Ordered<u64>,
+    /// Where the instance-hours and the cost go.
+    pub cost_breakdown: CostBreakdown,
     /// Chart data.
     #[serde(skip)]
     pub series: Series,
+}
+
+/// Instance-hours and cost, split by what the capacity was doing. Each task on an instance
+/// holds its share of the instance's CPU (a dedicated instance: all of it) while it starts,
+/// waits idle or runs a job; whatever no task holds is empty: instances without tasks, room
+/// on partly used ones, instances still launching for tasks that wait, and EC2's one-minute
+/// billing minimum. The four parts sum to `instance_hours` and `cost_usd`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct CostBreakdown {
+    /// Held by runners running a job.
+    pub busy: Part,
+    /// Held by registered runners waiting for a job.
+    pub idle_runners: Part,
+    /// Held by runners starting up.
+    pub booting_runners: Part,
+    /// Held by no task.
+    pub empty: Part,
+}
+
+/// One part of a [`CostBreakdown`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Part {
+    /// EC2 instance-hours (Fargate tasks hold none).
+    pub instance_hours: f64,
+    /// Cost, USD (Fargate included).
+    pub usd: f64,
+}
+
+impl CostBreakdown {
+    /// The parts with their names, in report order.
+    pub fn parts(&self) -> [(&'static str, Part); 4] {
+        [
+            ("busy", self.busy),
+            ("idle runners", self.idle_runners),
+            ("booting runners", self.booting_runners),
+            ("empty or fragmented", self.empty),
+        ]
+    }
 }
 
 /// The clock hour with the most GitHub calls.
@@ -278,6 +318,12 @@ impl fmt::Display for Comparison {
         });
         row("peak instances", &|r| r.peak_instances.to_string());
         row("cost (USD)", &|r| format!("{:.2}", r.cost_usd));
+        for (i, (name, _)) in CostBreakdown::default().parts().into_iter().enumerate() {
+            row(&format!("  {name} (h, USD)"), &|r| {
+                let part = r.cost_breakdown.parts()[i].1;
+                format!("{:.1} h {:.2}", part.instance_hours, part.usd)
+            });
+        }
         row("scale-out reaction p50", &|r| {
             secs(r.scale_out_reaction_s.p50)
         });

@@ -202,3 +202,119 @@ fn a_matrix_burst_beyond_max_waits_but_is_never_stranded() {
     assert!(report.pickup_latency_s.max >= 300.0);
     assert!(report.peak_instances <= 10);
 }
+
+#[test]
+fn the_cost_breakdown_adds_up_to_the_totals() {
+    let config = dena_like();
+    let workload = Scenario::Night.workload(&config, 3);
+    let c = compare(
+        &config,
+        &workload,
+        &PolicyKind::ALL,
+        &WorldParams::default(),
+        3,
+        &mut |_, _| {},
+    );
+    let busy_usd = c.policy("oracle").expect("ran").cost_breakdown.busy.usd;
+    for (name, r) in &c.policies.0 {
+        let parts = r.cost_breakdown.parts();
+        let hours: f64 = parts.iter().map(|(_, p)| p.instance_hours).sum();
+        let usd: f64 = parts.iter().map(|(_, p)| p.usd).sum();
+        assert!((hours - r.instance_hours).abs() < 0.005, "{name}: {hours}");
+        assert!((usd - r.cost_usd).abs() < 0.005, "{name}: {usd}");
+        for (part, p) in parts {
+            assert!(
+                p.instance_hours >= 0.0 && p.usd >= -0.01,
+                "{name} {part}: {p:?}"
+            );
+        }
+        // Capacity no task holds includes every empty instance.
+        assert!(r.cost_breakdown.empty.instance_hours >= r.idle_instance_hours - 0.01);
+        // The same jobs at the same per-vCPU prices: running them costs the same everywhere.
+        assert!(
+            (r.cost_breakdown.busy.usd - busy_usd).abs() <= 0.02 * busy_usd,
+            "{name}: {} against {busy_usd}",
+            r.cost_breakdown.busy.usd
+        );
+    }
+}
+
+#[test]
+fn seed_means_are_the_means_of_the_seeds() {
+    let config = dena_like();
+    let policies = [PolicyKind::DenaBaseline, PolicyKind::Oracle];
+    let runs: Vec<_> = [4, 5]
+        .into_iter()
+        .map(|seed| {
+            let workload = Scenario::Night.workload(&config, seed);
+            compare(
+                &config,
+                &workload,
+                &policies,
+                &WorldParams::default(),
+                seed,
+                &mut |_, _| {},
+            )
+        })
+        .collect();
+    let seeds = rc_sim::seeds::Seeds::of(&runs, &[]);
+    assert_eq!(seeds.seeds, [4, 5]);
+    let dena = seeds.policies.get("dena-baseline").expect("summarized");
+    let (a, b) = (
+        runs[0].policy("dena-baseline").expect("ran"),
+        runs[1].policy("dena-baseline").expect("ran"),
+    );
+    let mean = |x: f64, y: f64| ((x + y) / 2.0 * 100.0).round() / 100.0;
+    assert_eq!(dena.cost_usd.mean, mean(a.cost_usd, b.cost_usd));
+    assert_eq!(dena.cost_usd.min, a.cost_usd.min(b.cost_usd));
+    assert_eq!(dena.cost_usd.max, a.cost_usd.max(b.cost_usd));
+    assert_eq!(
+        dena.pickup_p95_s.mean,
+        mean(a.pickup_latency_s.p95, b.pickup_latency_s.p95)
+    );
+    assert_eq!(
+        dena.busiest_github_hour_calls.mean,
+        mean(
+            a.busiest_github_hour.calls as f64,
+            b.busiest_github_hour.calls as f64
+        )
+    );
+    assert_eq!(
+        dena.rules.double_launches,
+        a.rules.double_launches + b.rules.double_launches
+    );
+    let oracle = seeds.policies.get("oracle").expect("summarized");
+    let x = oracle.runner_minutes_x_oracle.expect("the oracle ran");
+    assert_eq!((x.min, x.max), (1.0, 1.0));
+    assert!(dena.runner_minutes_x_oracle.expect("the oracle ran").min > 1.0);
+}
+
+#[test]
+fn job_retry_rescues_jobs_and_launches_at_most_once_more_per_job() {
+    // 15 xlarge jobs against max_runners 10: the default drops the five it cannot launch.
+    let config = dena_like();
+    let line = r#"{"at": 10, "labels": ["self-hosted", "x64", "xlarge"], "duration": 120, "repo": "dena/app"}"#;
+    let burst = trace(&[line; 15], tokyo(3));
+    let night = Scenario::Night.workload(&config, 2);
+    for workload in [&burst, &night] {
+        let default = run_one(&config, workload, PolicyKind::PhilipsBaseline);
+        let retry = run_one(&config, workload, PolicyKind::PhilipsRetry);
+        assert!(retry.rules.stranded_jobs <= default.rules.stranded_jobs);
+        assert!(retry.started_jobs >= default.started_jobs);
+        // One attempt by default: a job gets at most one launch more than without retry.
+        assert!(retry.rules.double_launches <= retry.jobs);
+        assert_eq!(retry.rules.max_violations, 0);
+        assert_eq!(retry.rules.busy_runner_stops, 0);
+        let get_job = |r: &RunReport| r.api_calls.get("github:GetJob").copied().unwrap_or(0);
+        assert!(get_job(&retry) >= get_job(&default));
+    }
+    let default = run_one(&config, &burst, PolicyKind::PhilipsBaseline);
+    let retry = run_one(&config, &burst, PolicyKind::PhilipsRetry);
+    assert!(default.rules.stranded_jobs > 0);
+    assert!(
+        retry.rules.stranded_jobs < default.rules.stranded_jobs,
+        "{} against {}",
+        retry.rules.stranded_jobs,
+        default.rules.stranded_jobs
+    );
+}

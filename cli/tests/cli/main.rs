@@ -9,6 +9,7 @@ mod serve_all;
 mod serve_webhook;
 mod simulate_compare;
 mod simulate_contest;
+mod simulate_seeds;
 mod support;
 mod tick;
 mod validate_explain;

@@ -31,6 +31,9 @@ pub enum PolicyKind {
     /// philips-labs/terraform-aws-github-runner: a 30 s delayed scale-up per job, one EC2
     /// instance per runner, no warm pool.
     PhilipsBaseline,
+    /// The philips-labs baseline with its opt-in job retry: a job still queued five minutes
+    /// after scale-up handled it is scaled up once more.
+    PhilipsRetry,
     /// Each runner is ready exactly when its job arrives, on instantly available capacity: the
     /// lower bound on latency and idle time.
     Oracle,
@@ -38,10 +41,11 @@ pub enum PolicyKind {
 
 impl PolicyKind {
     /// Every policy, in report order.
-    pub const ALL: [PolicyKind; 4] = [
+    pub const ALL: [PolicyKind; 5] = [
         PolicyKind::Ours,
         PolicyKind::DenaBaseline,
         PolicyKind::PhilipsBaseline,
+        PolicyKind::PhilipsRetry,
         PolicyKind::Oracle,
     ];
 
@@ -51,6 +55,7 @@ impl PolicyKind {
             PolicyKind::Ours => "ours",
             PolicyKind::DenaBaseline => "dena-baseline",
             PolicyKind::PhilipsBaseline => "philips-baseline",
+            PolicyKind::PhilipsRetry => "philips-retry",
             PolicyKind::Oracle => "oracle",
         }
     }
@@ -110,10 +115,25 @@ pub(crate) fn run_to_end<P: Policy>(
     progress(1.0);
 }
 
-/// Runs the policy `kind` on `workload` in a fresh world.
+/// A fresh world whose business hours are `hours_of`'s.
+fn world<'c, M>(
+    config: &'c Config,
+    hours_of: &Config,
+    workload: &Workload,
+    params: WorldParams,
+    seed: u64,
+) -> World<'c, M> {
+    let mut world = World::new(config, workload, params, seed);
+    world.measure_business_hours_of(hours_of);
+    world
+}
+
+/// Runs the policy `kind` on `workload` in a fresh world, measuring business hours by
+/// `hours_of`'s warm windows.
 pub(crate) fn run_kind(
     kind: PolicyKind,
     config: &Config,
+    hours_of: &Config,
     workload: &Workload,
     params: &WorldParams,
     seed: u64,
@@ -122,16 +142,23 @@ pub(crate) fn run_kind(
     let name = kind.name();
     match kind {
         PolicyKind::Ours => {
-            let world = World::new(config, workload, params.clone(), seed);
+            let world = world(config, hours_of, workload, params.clone(), seed);
             drive(world, ours::Ours::default(), name, progress)
         }
         PolicyKind::DenaBaseline => {
-            let world = World::new(config, workload, params.clone(), seed);
+            let world = world(config, hours_of, workload, params.clone(), seed);
             drive(world, dena::Dena::default(), name, progress)
         }
         PolicyKind::PhilipsBaseline => {
-            let world = World::new(config, workload, params.clone(), seed);
-            drive(world, philips::Philips, name, progress)
+            let world = world(config, hours_of, workload, params.clone(), seed);
+            drive(world, philips::Philips::default(), name, progress)
+        }
+        PolicyKind::PhilipsRetry => {
+            let world = world(config, hours_of, workload, params.clone(), seed);
+            let policy = philips::Philips {
+                retry: Some(philips::JobRetry::default()),
+            };
+            drive(world, policy, name, progress)
         }
         PolicyKind::Oracle => {
             // The oracle sees no faults and waits for no infrastructure.
@@ -139,7 +166,7 @@ pub(crate) fn run_kind(
                 faults: crate::params::Faults::none(),
                 ..workload.clone()
             };
-            let world = World::new(config, &calm, params.perfect(), seed);
+            let world = world(config, hours_of, &calm, params.perfect(), seed);
             drive(world, oracle::Oracle::default(), name, progress)
         }
     }

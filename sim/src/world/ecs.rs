@@ -211,6 +211,7 @@ impl<M> World<'_, M> {
             requested_at: self.now,
             ready_at: None,
             terminated_at: None,
+            capacity,
             free: capacity,
             tasks: 0,
             empty_since: None,

@@ -254,6 +254,8 @@ pub(crate) struct Instance {
     pub requested_at: Timestamp,
     pub ready_at: Option<Timestamp>,
     pub terminated_at: Option<Timestamp>,
+    /// What it offers tasks: the registered resources (a dedicated instance: its task's size).
+    pub capacity: TaskSize,
     pub free: TaskSize,
     pub tasks: u32,
     pub empty_since: Option<Timestamp>,
@@ -595,12 +597,47 @@ impl<'c, M> World<'c, M> {
         })
     }
 
+    /// Judges business hours by `reference`'s warm windows instead of the running config's,
+    /// so that runs of configs that differ only in their warm pools measure the same hours.
+    pub(crate) fn measure_business_hours_of(&mut self, reference: &Config) {
+        for (info, class) in self.classes.iter_mut().zip(&reference.classes) {
+            if info.name == class.name {
+                info.config = class.clone();
+            }
+        }
+    }
+
     /// Moves a task to `phase`, keeping the runner-time accounts.
     pub(crate) fn set_phase(&mut self, task: TaskId, phase: Phase) {
         let now = self.now;
         let t = &mut self.tasks[task.0 as usize];
         let spent = now.saturating_since(t.phase_since);
         self.stats.runner_time(t.phase, spent);
+        let (class, instance, old) = (t.class, t.instance, t.phase);
+        // Until a task leaves PROVISIONING it holds no capacity, though it may already name
+        // the instance it is being placed on.
+        if !matches!(old, Phase::Provisioning | Phase::Stopped) {
+            let size = self.classes[class].size;
+            match instance {
+                Some(i) => {
+                    let inst = &self.instances[i.0 as usize];
+                    let share = f64::from(size.cpu.0) / f64::from(inst.capacity.cpu.0.max(1));
+                    let usd_per_hour = inst.usd_per_hour;
+                    self.stats
+                        .instance_share(old, spent, share, share * usd_per_hour);
+                }
+                None if matches!(
+                    self.providers[self.classes[class].provider].kind,
+                    ProviderKind::Fargate
+                ) =>
+                {
+                    let usd = self.params.fargate_usd(size, spent);
+                    self.stats.fargate_share(old, usd);
+                }
+                None => {}
+            }
+        }
+        let t = &mut self.tasks[task.0 as usize];
         t.phase = phase;
         t.phase_since = now;
     }

@@ -10,6 +10,11 @@ and StopTask answer with `TypeMismatch: expected string`; boto3 is lenient and n
 
 Task definitions are left alone: `ContainerDefinition.cpu`/`memory` are integers in the API too.
 
+moto starts every task in RUNNING (the states before it are commented out of its transitions), so a
+task stuck in its boot cannot happen there. `POST /moto-api/rc/ecs-task-status` with
+`{"task": "<task ARN>", "status": "PENDING"}` sets a task's `lastStatus`, as ECS would show a task
+still pulling its image; a status outside the task's transitions stays until StopTask.
+
 moto checks DynamoDB conditions and then writes, in whichever server thread took the request, so
 two simultaneous conditional writes can both pass (seen: two `TransactWriteItems` of one team's lock
 both recorded). Real DynamoDB makes each conditional write and each transaction atomic; we take one
@@ -20,12 +25,14 @@ support code starts it with a pipe on stdin, so moto dies with the test process 
 even when no destructor runs (a shared server, a killed test).
 """
 
+import json
 import os
 import sys
 import threading
 
 from moto.dynamodb import models as dynamodb_models
 from moto.ecs import models as ecs_models
+from moto.moto_api._internal import urls as moto_api_urls
 from moto.server import main
 
 import moto_appconfig  # noqa: F401  (installs AppConfig environments and deployments)
@@ -56,6 +63,22 @@ def _task_init(self, *args, **kwargs):
 
 
 ecs_models.Task.__init__ = _task_init
+
+
+def _set_ecs_task_status(request, full_url, headers):
+    """`POST /moto-api/rc/ecs-task-status`: see the module docs."""
+    body = json.loads(request.get_data(as_text=True) or "{}")
+    for account in ecs_models.ecs_backends.values():
+        for backend in account.values():
+            for tasks in backend.tasks.values():
+                task = tasks.get(body.get("task"))
+                if task is not None:
+                    task.last_status = body["status"]
+                    return 200, {}, json.dumps({"status": task.last_status})
+    return 404, {}, json.dumps({"error": "no such task"})
+
+
+moto_api_urls.url_paths["{0}/moto-api/rc/ecs-task-status"] = _set_ecs_task_status
 
 
 _dynamodb_lock = threading.RLock()

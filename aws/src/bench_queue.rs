@@ -3,15 +3,34 @@
 //! `MessageGroupId` is the team, so one team's jobs run in order and one at a time while the
 //! other teams' groups go to other workers; `MessageDeduplicationId` is the job id, so a send
 //! retried after a lost answer queues the job once (SQS deduplicates for 5 minutes).
+//!
+//! [`JobsQueueWaker`] is the intake's other queue: the manager's jobs queue, where a
+//! `bench_wake` asks for a worker pool pass now.
 
 use std::time::Duration;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use aws_sdk_sqs::Client;
-use rc_bench::{BenchQueue, Delivery, PortError};
-use rc_core::bench::BenchMessage;
+use rc_bench::{BenchQueue, Delivery, PoolWaker, PortError};
+use rc_core::bench::{BenchJobId, BenchMessage};
+use rc_core::message::JobMessage;
 
-use crate::AwsError;
+use crate::{AwsError, JobQueue};
+
+/// [`PoolWaker`] over the jobs queue the webhook already sends job messages to: one
+/// `bench_wake` message per wake-up, visible at once.
+#[derive(Clone, Copy, Debug)]
+pub struct JobsQueueWaker<'q, Q>(pub &'q Q);
+
+impl<Q: JobQueue> PoolWaker for JobsQueueWaker<'_, Q> {
+    async fn wake(&self, job: &BenchJobId) -> Result<(), PortError> {
+        let message = JobMessage::BenchWake { job: job.clone() };
+        self.0
+            .send(&message, Duration::ZERO)
+            .await
+            .map_err(|e| port_error("jobs-queue:send", e))
+    }
+}
 
 /// SQS's longest long poll (`WaitTimeSeconds` maximum).
 const MAX_WAIT: Duration = Duration::from_secs(20);

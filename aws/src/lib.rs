@@ -44,7 +44,7 @@ pub mod ssm;
 pub use autoscaling::{AsgAutoScaling, AutoScaling};
 pub use bench_clock::WallClock;
 pub use bench_portal::HttpPortal;
-pub use bench_queue::SqsBenchQueue;
+pub use bench_queue::{JobsQueueWaker, SqsBenchQueue};
 pub use bench_store::DynamoBenchStore;
 pub use ecs_launch::{EcsTaskLauncher, LaunchError, RunTaskRequest, TaskLauncher};
 pub use ecs_observe::{ClusterObserver, EcsClusterObserver};

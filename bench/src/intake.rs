@@ -4,7 +4,9 @@
 //!
 //! Accepting is: lock and record in one conditional write, then queue; if queueing fails
 //! (after short retries), both are undone and the answer is 503 — a request is never recorded
-//! without being queued, and never dropped without an answer.
+//! without being queued, and never dropped without an answer. Once queued, the manager is woken
+//! ([`PoolWaker`]) so a worker starts now rather than at the next tick; that nudge is best
+//! effort and never changes the answer.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use rc_core::bounded::abbreviate;
 use rc_core::Timestamp;
 use serde_json::json;
 
-use crate::ports::{BenchQueue, BenchStore, Clock, Created, PortError};
+use crate::ports::{BenchQueue, BenchStore, Clock, Created, PoolWaker, PortError};
 
 /// Path prefix of every benchmark route.
 pub const PATH: &str = "/benchmarks";
@@ -93,12 +95,14 @@ pub enum Requested {
     Refused(Refusal),
 }
 
-/// The intake over a store, a queue and a clock.
-pub struct Intake<'a, S, Q, C> {
+/// The intake over a store, a queue, the manager's wake-up and a clock.
+pub struct Intake<'a, S, Q, W, C> {
     /// Jobs and locks.
     pub store: &'a S,
     /// The FIFO queue.
     pub queue: &'a Q,
+    /// Wakes the manager's worker pool once a job is queued.
+    pub waker: &'a W,
     /// The clock (for send retries).
     pub clock: &'a C,
     /// The `benchmarks` section.
@@ -107,7 +111,7 @@ pub struct Intake<'a, S, Q, C> {
     pub ops_digest: Option<[u8; 32]>,
 }
 
-impl<S: BenchStore, Q: BenchQueue, C: Clock> Intake<'_, S, Q, C> {
+impl<S: BenchStore, Q: BenchQueue, W: PoolWaker, C: Clock> Intake<'_, S, Q, W, C> {
     /// Answers a request on a benchmark route at `now`; `nonce` is fresh randomness for a new
     /// job id. `None` when the path is not a benchmark route.
     pub async fn handle(&self, now: Timestamp, nonce: u64, req: &Request<'_>) -> Option<Answer> {
@@ -199,6 +203,11 @@ impl<S: BenchStore, Q: BenchQueue, C: Clock> Intake<'_, S, Q, C> {
         match self.send(&BenchMessage::for_job(&job)).await {
             Ok(()) => {
                 tracing::info!(job = %job.id, team = %job.team, "benchmark queued");
+                // Once, no retries: the request is answered either way, and the tick tends the
+                // pool within a minute if the wake-up is lost.
+                if let Err(e) = self.waker.wake(&job.id).await {
+                    tracing::warn!(job = %job.id, error = %e, "benchmark pool wake-up not sent; the tick tends the pool");
+                }
                 Requested::Accepted(job)
             }
             Err(e) => {

@@ -29,5 +29,6 @@ pub mod ports;
 pub mod sweeper;
 
 pub use ports::{
-    BenchQueue, BenchStore, Benchmarker, Clock, Created, Delivery, PortError, Portal, RunSpec,
+    BenchQueue, BenchStore, Benchmarker, Clock, Created, Delivery, NoWake, PoolWaker, PortError,
+    Portal, RunSpec,
 };

@@ -10,7 +10,9 @@ use rc_core::bench::board::{page, TeamRow};
 use rc_core::bench::{BenchJob, BenchJobId, BenchMessage, JobStatus};
 use rc_core::Timestamp;
 
-use crate::ports::{BenchQueue, BenchStore, Clock, Created, Delivery, PortError, Portal, TeamLock};
+use crate::ports::{
+    BenchQueue, BenchStore, Clock, Created, Delivery, PoolWaker, PortError, Portal, TeamLock,
+};
 
 #[derive(Debug, Default)]
 struct StoreState {
@@ -323,5 +325,36 @@ impl Clock for ManualClock {
 
     async fn sleep(&self, duration: Duration) {
         self.advance(duration);
+    }
+}
+
+/// A [`PoolWaker`] in memory: records every wake-up, or fails them all.
+#[derive(Debug, Default)]
+pub struct MemoryWaker(Mutex<(Vec<BenchJobId>, bool)>);
+
+impl MemoryWaker {
+    /// The jobs woken for, in order.
+    pub fn woken(&self) -> Vec<BenchJobId> {
+        self.0
+            .lock()
+            .expect("no panic while the waker is locked")
+            .0
+            .clone()
+    }
+
+    /// Makes every wake-up fail (retryably) from now on, or work again.
+    pub fn set_failing(&self, failing: bool) {
+        self.0.lock().expect("no panic while the waker is locked").1 = failing;
+    }
+}
+
+impl PoolWaker for MemoryWaker {
+    async fn wake(&self, job: &BenchJobId) -> Result<(), PortError> {
+        let mut state = self.0.lock().expect("no panic while the waker is locked");
+        if state.1 {
+            return Err(PortError::transient("jobs-queue:send", "queue unavailable"));
+        }
+        state.0.push(job.clone());
+        Ok(())
     }
 }

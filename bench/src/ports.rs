@@ -156,6 +156,23 @@ pub trait BenchQueue: Send + Sync {
     fn delete(&self, receipt: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// The manager's wake-up: a job waits, so the benchmark worker pool is tended now rather than
+/// at the next tick. Best effort by design: a lost wake-up only waits for the tick.
+pub trait PoolWaker: Send + Sync {
+    /// Asks the manager for a pool pass, on behalf of `job` (named for logs only).
+    fn wake(&self, job: &BenchJobId) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// No wake-ups: the pool waits for the tick (a driver that tends the pool itself).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoWake;
+
+impl PoolWaker for NoWake {
+    async fn wake(&self, _job: &BenchJobId) -> Result<(), PortError> {
+        Ok(())
+    }
+}
+
 /// The contest portal's result callback.
 pub trait Portal: Send + Sync {
     /// POSTs `body` with `signature` as `X-RC-Signature-256`; `Ok` only on a 2xx.

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rc_bench::agent::{Agent, AgentSettings, Handled};
 use rc_bench::intake::{Answer, Body, Intake, Request};
-use rc_bench::memory::{ManualClock, MemoryPortal, MemoryQueue, MemoryStore};
+use rc_bench::memory::{ManualClock, MemoryPortal, MemoryQueue, MemoryStore, MemoryWaker};
 use rc_bench::portal::PortalTarget;
 use rc_bench::sweeper::sweep;
 use rc_bench::{Benchmarker, Clock, RunSpec};
@@ -56,7 +56,7 @@ fn post(token: &str) -> String {
 }
 
 async fn call(
-    intake: &Intake<'_, MemoryStore, MemoryQueue, ManualClock>,
+    intake: &Intake<'_, MemoryStore, MemoryQueue, MemoryWaker, ManualClock>,
     method: &str,
     path: &str,
     auth: Option<&str>,
@@ -103,9 +103,11 @@ async fn a_request_is_queued_once_per_team_and_answered_every_time() {
         ManualClock::at(open()),
         bench(),
     );
+    let waker = MemoryWaker::default();
     let intake = Intake {
         store: &store,
         queue: &queue,
+        waker: &waker,
         clock: &clock,
         bench: &bench,
         ops_digest: Some(token_digest("ops")),
@@ -118,6 +120,9 @@ async fn a_request_is_queued_once_per_team_and_answered_every_time() {
     let second = call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 2).await;
     assert_eq!(second.status, 409);
     assert_eq!(json(&second)["job"], id.as_str());
+    // The accepted request woke the manager's pool once; the refused one did not.
+    let woken: Vec<String> = waker.woken().iter().map(|j| j.to_string()).collect();
+    assert_eq!(woken, [id.as_str()]);
     assert_eq!(
         call(&intake, "POST", "/benchmarks", Some(&post("nope")), 3)
             .await
@@ -202,9 +207,11 @@ async fn a_failed_send_undoes_the_job_and_the_lock() {
         ManualClock::at(open()),
         bench(),
     );
+    let waker = MemoryWaker::default();
     let intake = Intake {
         store: &store,
         queue: &queue,
+        waker: &waker,
         clock: &clock,
         bench: &bench,
         ops_digest: None,
@@ -228,12 +235,19 @@ async fn a_failed_send_undoes_the_job_and_the_lock() {
     );
     assert!(queue.is_empty());
     store.set_failing(false);
+    assert!(
+        waker.woken().is_empty(),
+        "nothing queued, nothing to wake for"
+    );
+    // A wake-up that cannot be sent changes nothing of the answer: the tick tends the pool.
+    waker.set_failing(true);
     assert_eq!(
         call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 3)
             .await
             .status,
         202
     );
+    assert_eq!(queue.len(), 1);
 }
 
 #[tokio::test]
@@ -244,9 +258,11 @@ async fn the_agent_runs_stores_posts_then_deletes() {
         ManualClock::at(open()),
         bench(),
     );
+    let waker = MemoryWaker::default();
     let intake = Intake {
         store: &store,
         queue: &queue,
+        waker: &waker,
         clock: &clock,
         bench: &bench,
         ops_digest: None,
@@ -303,9 +319,11 @@ async fn a_redelivered_message_never_runs_a_job_twice() {
         ManualClock::at(open()),
         bench(),
     );
+    let waker = MemoryWaker::default();
     let intake = Intake {
         store: &store,
         queue: &queue,
+        waker: &waker,
         clock: &clock,
         bench: &bench,
         ops_digest: None,
@@ -379,9 +397,11 @@ async fn a_lock_left_by_an_ended_job_is_freed() {
         ManualClock::at(open()),
         bench(),
     );
+    let waker = MemoryWaker::default();
     let intake = Intake {
         store: &store,
         queue: &queue,
+        waker: &waker,
         clock: &clock,
         bench: &bench,
         ops_digest: None,

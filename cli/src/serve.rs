@@ -177,9 +177,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Part::Manager => {
                 let config = wait_for_config(&config).await;
                 let manager = shared_manager(&mut manager, &aws, &config).await?;
+                // Wake-ups from the intake nudge the pool between the benchmark loop's passes.
+                let store = rc_manager::bench::store_from_env(&config.get(), &aws);
                 let (config, stopped) = (config.clone(), stopped());
                 tasks.spawn(async move {
-                    rc_manager::run_queue_loop(&manager, &config, stopped).await;
+                    rc_manager::run_queue_loop(&manager, &config, store.as_ref(), stopped).await;
                     Ok(())
                 });
             }
@@ -270,8 +272,10 @@ async fn bench_loop(
                 Ok(report) => tracing::info!(?report, "benchmark sweep"),
                 Err(e) => tracing::warn!(error = %e, "benchmark sweep failed"),
             }
-            let pass = manager.tend_bench_pool(sweeper.store(), bench, now).await;
-            if !pass.started.is_empty() {
+            let pass = manager
+                .tend_bench_pool(sweeper.store(), bench, config.manager.boot_timeout, now)
+                .await;
+            if !pass.started.is_empty() || !pass.stopped.is_empty() {
                 tracing::info!(?pass, "benchmark pool");
             }
         }

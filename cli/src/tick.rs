@@ -63,9 +63,11 @@ pub fn run(args: TickArgs) -> anyhow::Result<ExitCode> {
         let manager = ManagerEnv::from_env()?.build(&aws, &config).await?;
         let report = manager.tick(&config, now, args.dry_run).await;
         let pool = match (&sweeper, &config.benchmarks) {
-            (Some(sweeper), Some(section)) if !args.dry_run => {
-                Some(manager.tend_bench_pool(sweeper.store(), section, now).await)
-            }
+            (Some(sweeper), Some(section)) if !args.dry_run => Some(
+                manager
+                    .tend_bench_pool(sweeper.store(), section, config.manager.boot_timeout, now)
+                    .await,
+            ),
             _ => None,
         };
         anyhow::Ok((Some(report), bench, pool))

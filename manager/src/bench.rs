@@ -48,6 +48,16 @@ pub async fn portal_secret(
     Ok(Some(secret.into_bytes()))
 }
 
+/// The benchmark store, when `benchmarks` is configured and `RC_BENCH_TABLE` is set: what the
+/// jobs queue's wake-ups need to tend the worker pool.
+pub fn store_from_env(config: &Config, aws: &aws_config::SdkConfig) -> Option<DynamoBenchStore> {
+    let table = var("RC_BENCH_TABLE").filter(|_| config.benchmarks.is_some())?;
+    Some(DynamoBenchStore::new(
+        aws_sdk_dynamodb::Client::new(aws),
+        table,
+    ))
+}
+
 /// The sweeper's ports, when `benchmarks` is configured and `RC_BENCH_TABLE` is set.
 pub struct Sweeper {
     store: DynamoBenchStore,
@@ -64,12 +74,12 @@ impl Sweeper {
         config: &Config,
         aws: &aws_config::SdkConfig,
     ) -> Result<Option<Self>, BenchSetupError> {
-        let (Some(bench), Some(table)) = (&config.benchmarks, var("RC_BENCH_TABLE")) else {
+        let (Some(bench), Some(store)) = (&config.benchmarks, store_from_env(config, aws)) else {
             return Ok(None);
         };
         let secret = portal_secret(bench, aws).await?;
         Ok(Some(Sweeper {
-            store: DynamoBenchStore::new(aws_sdk_dynamodb::Client::new(aws), table),
+            store,
             portal: bench
                 .portal
                 .as_ref()

@@ -2,7 +2,7 @@
 //!
 //! - the SQS event source mapping on the jobs queue (with `ReportBatchItemFailures`) sends a
 //!   batch (`Records`): one [`rc_manager::queue::handle_event`], answered with the failed
-//!   message ids;
+//!   message ids (a batch holding benchmark wake-ups then tends the worker pool);
 //! - an EventBridge schedule (`rate(1 minute)`) sends a scheduled event (`detail-type:
 //!   Scheduled Event`): one [`rc_manager::Manager::tick`] at the clock's time, answered with
 //!   its counts. With `benchmarks` configured and `RC_BENCH_TABLE` set, the benchmark sweeper
@@ -86,29 +86,30 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .get_or_try_init(|| Box::pin(wiring.build(aws, &config)))
             .await?;
         let now = wall_clock();
+        // Built once per cold start; a setup problem (no portal secret) is said once and leaves
+        // the benchmark steps off (the sweep, the pool), never the tick or the batches.
+        let sweeper = bench
+            .get_or_init(|| async {
+                Sweeper::from_env(&config, aws).await.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "benchmark steps off");
+                    None
+                })
+            })
+            .await;
         let answer = match invocation {
             Invocation::Batch(batch) => {
-                serde_json::to_value(Box::pin(handle_event(manager, &config, now, batch)).await)?
+                let store = sweeper.as_ref().map(Sweeper::store);
+                serde_json::to_value(Box::pin(handle_event(manager, &config, now, batch, store)).await)?
             }
             Invocation::Tick => {
                 let report = Box::pin(manager.tick(&config, now, false)).await;
                 tracing::info!(failures = report.failures(), "{}", report.summary());
                 report.emit_metrics();
                 let mut answer = json!({ "at": report.at, "counts": report.counts, "failures": report.failures() });
-                // Built once per cold start; a setup problem (no portal secret) is said once
-                // and leaves the benchmark steps off, never the tick.
-                let sweeper = bench
-                    .get_or_init(|| async {
-                        Sweeper::from_env(&config, aws).await.unwrap_or_else(|e| {
-                            tracing::error!(error = %e, "benchmark steps off");
-                            None
-                        })
-                    })
-                    .await;
                 if let (Some(sweeper), Some(section)) = (sweeper, &config.benchmarks) {
                     // Stale jobs first, so their teams' new requests find workers this pass.
                     let swept = Box::pin(sweeper.sweep(section, now, false)).await;
-                    let pool = Box::pin(manager.tend_bench_pool(sweeper.store(), section, now)).await;
+                    let pool = Box::pin(manager.tend_bench_pool(sweeper.store(), section, config.manager.boot_timeout, now)).await;
                     tracing::info!(?swept, ?pool, "benchmarks");
                     let sweep = match swept {
                         Ok(report) => serde_json::to_value(report)?,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use rc_aws::config_source::{LastKnownGood, CONFIG_MAX_AGE};
 use rc_aws::emf::{MetricSet, Unit};
-use rc_aws::{AwsError, SqsJobQueue};
+use rc_aws::{AwsError, DynamoBenchStore, SqsJobQueue};
 use rc_core::Timestamp;
 use rc_github::client::GithubClient;
 
@@ -55,27 +55,33 @@ pub fn batch_response(messages: &[QueueMessage], dispositions: &[Disposition]) -
     response
 }
 
-/// One Lambda invocation: handles the event's batch and answers which messages failed.
+/// One Lambda invocation: handles the event's batch and answers which messages failed. A
+/// batch holding benchmark wake-ups tends the worker pool over `bench_store`.
 pub async fn handle_event(
     manager: &Manager,
     config: &rc_config::Config,
     now: Timestamp,
     event: SqsEvent,
+    bench_store: Option<&DynamoBenchStore>,
 ) -> SqsBatchResponse {
     let messages = messages_from_event(event);
-    let outcome = manager.handle_batch(config, now, &messages).await;
+    let outcome = manager
+        .handle_batch_with_bench(config, now, &messages, bench_store)
+        .await;
     outcome.metrics.emit();
     delay_redelivery(&manager.ports().queue, &messages, &outcome.dispositions).await;
     batch_response(&messages, &outcome.dispositions)
 }
 
-/// Reads the jobs queue until `shutdown` completes, handling each batch as the Lambda does.
-/// The batch in hand when `shutdown` completes is finished first, so no launch is cut short.
+/// Reads the jobs queue until `shutdown` completes, handling each batch as the Lambda does
+/// (benchmark wake-ups tend the worker pool over `bench_store`). The batch in hand when
+/// `shutdown` completes is finished first, so no launch is cut short.
 ///
 /// Receive failures are logged and retried with backoff; this returns only on shutdown.
 pub async fn run_queue_loop(
     manager: &Manager,
     config: &LastKnownGood,
+    bench_store: Option<&DynamoBenchStore>,
     shutdown: impl Future<Output = ()>,
 ) {
     let queue = &manager.ports().queue;
@@ -106,10 +112,11 @@ pub async fn run_queue_loop(
         }
         let config = config.current(CONFIG_MAX_AGE).await;
         let outcome = manager
-            .handle_batch(
+            .handle_batch_with_bench(
                 &config,
                 Timestamp::from_datetime(chrono::Utc::now()),
                 &messages,
+                bench_store,
             )
             .await;
         outcome.metrics.emit();

@@ -477,7 +477,7 @@ async fn a_full_class_launches_nothing_and_hands_the_message_back_later() {
     }]}))
     .expect("an SQS event");
 
-    let response = handle_event(&h.manager, &h.config, NOW, event).await;
+    let response = handle_event(&h.manager, &h.config, NOW, event, None).await;
 
     let failed: Vec<_> = response
         .batch_item_failures
@@ -506,7 +506,7 @@ async fn unreadable_messages_are_acknowledged_but_newer_versions_are_kept() {
     ]}))
     .expect("an SQS event");
 
-    let response = handle_event(&h.manager, &h.config, NOW, event).await;
+    let response = handle_event(&h.manager, &h.config, NOW, event, None).await;
 
     let failed: Vec<&str> = response
         .batch_item_failures
@@ -589,7 +589,9 @@ async fn the_queue_loop_turns_a_message_into_one_task_and_deletes_it() {
         stop.send(()).expect("the loop is running");
     };
     tokio::join!(
-        run_queue_loop(&h.manager, &config, async { stopped.await.unwrap_or(()) }),
+        run_queue_loop(&h.manager, &config, None, async {
+            stopped.await.unwrap_or(())
+        }),
         watcher
     );
 

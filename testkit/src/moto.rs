@@ -171,6 +171,18 @@ impl Moto {
         .await;
     }
 
+    /// Sets an ECS task's `lastStatus` (say `PENDING`, a task still pulling its image), which
+    /// moto never shows on its own: its tasks start in RUNNING. The status stays until StopTask
+    /// when it is not one moto moves tasks on from (see [`Moto::freeze_ecs_tasks`]).
+    ///
+    /// # Panics
+    ///
+    /// If moto has no such task.
+    pub async fn set_ecs_task_status(&self, task_arn: &str, status: &str) {
+        let body = serde_json::json!({ "task": task_arn, "status": status }).to_string();
+        self.post_moto_api("rc/ecs-task-status", body).await;
+    }
+
     /// Builds an `SdkConfig` that points every AWS client at this moto server.
     ///
     /// Region [`REGION`], static dummy credentials, latest behavior version, and no retries:
@@ -192,7 +204,7 @@ impl Moto {
             .await
     }
 
-    async fn post_moto_api(&self, path: &str, body: &'static str) {
+    async fn post_moto_api(&self, path: &str, body: impl Into<reqwest::Body>) {
         // A client per call: a pooled connection belongs to the runtime that opened it, and a
         // shared Moto outlives each test's runtime.
         let response = reqwest::Client::new()

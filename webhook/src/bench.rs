@@ -13,7 +13,7 @@ use rc_aws::config_source::NoConfig;
 use rc_aws::ssm::Parameters;
 use rc_aws::{DynamoBenchStore, SqsBenchQueue, WallClock};
 use rc_bench::intake::{Body, Intake, Request};
-use rc_bench::Clock;
+use rc_bench::{Clock, PoolWaker};
 use rc_config::Config;
 use rc_core::bench::auth::token_digest;
 use rc_core::bench::intake::forwarded_address;
@@ -74,10 +74,12 @@ fn nonce() -> u64 {
     hasher.finish()
 }
 
-/// Answers a request on a benchmark route; `None` when `path` is not one.
+/// Answers a request on a benchmark route; `None` when `path` is not one. An accepted request
+/// wakes the manager's worker pool through `waker` (the webhook's jobs queue).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn answer(
     ports: Option<&BenchPorts>,
+    waker: &impl PoolWaker,
     config: Result<&Config, &NoConfig>,
     method: &http::Method,
     path: &str,
@@ -113,6 +115,7 @@ pub(crate) async fn answer(
     let intake = Intake {
         store: &ports.store,
         queue: &ports.queue,
+        waker,
         clock: &clock,
         bench,
         ops_digest: ports.ops_digest,

@@ -169,6 +169,7 @@ impl<Q: JobQueue> Webhook<Q> {
     ) -> Reply {
         if let Some(reply) = bench::answer(
             self.bench.as_ref(),
+            &rc_aws::JobsQueueWaker(&self.queue),
             config,
             method,
             path,
@@ -253,7 +254,9 @@ impl<Q: JobQueue> Webhook<Q> {
             Intake::Answer(reply) => return reply,
             Intake::Enqueue { message, class } => (message, class),
         };
-        let job = message.job();
+        let job = message
+            .job()
+            .expect("a delivery is queued as a job message");
         match self
             .send_with_retry(&message, started + self.send_budget)
             .await

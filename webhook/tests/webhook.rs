@@ -133,7 +133,10 @@ async fn previous_secret_still_verifies_during_rotation() {
         .post("workflow_job", &body, Some(signed(&body, OLD_SECRET)))
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    assert_eq!(h.drain().await[0].job().class, "small-arm64");
+    assert_eq!(
+        h.drain().await[0].job().expect("a job message").class,
+        "small-arm64"
+    );
 }
 
 #[tokio::test]
@@ -440,7 +443,10 @@ async fn function_url_events_with_base64_bodies_are_verified_over_the_raw_bytes(
             .expect("a Function URL event");
     let response = h.webhook.serve_lambda(Ok(&h.config), &request).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(h.drain().await[0].job().class, "small-amd64");
+    assert_eq!(
+        h.drain().await[0].job().expect("a job message").class,
+        "small-amd64"
+    );
 
     let tampered =
         lambda_http::request::from_str(&function_url_event(&body, &signed(b"other", SECRET)))
@@ -606,4 +612,75 @@ async fn without_a_valid_config_signed_deliveries_get_503_and_queue_nothing() {
     assert!(reply.body.to_string().len() < 4096);
     assert!(h.drain().await.is_empty());
     std::fs::remove_file(&path).expect("remove");
+}
+
+#[tokio::test]
+async fn an_accepted_benchmark_request_wakes_the_manager_pool_on_the_jobs_queue() {
+    let moto = Moto::start();
+    let mut h = Harness::new(&moto, "jobs").await;
+    let aws = moto.sdk_config().await;
+    let dynamodb = rc_testkit::dynamodb::pk_table(&aws, "bench").await;
+    let bench_queue_url = h
+        .sqs
+        .create_queue()
+        .queue_name("bench.fifo")
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url
+        .expect("url");
+    let ports = rc_webhook::bench::BenchPorts::new(
+        rc_aws::DynamoBenchStore::new(dynamodb, "bench"),
+        rc_aws::SqsBenchQueue::new(h.sqs.clone(), &bench_queue_url),
+        None,
+    );
+    let secrets = WebhookSecrets::new([SECRET]).expect("valid secrets");
+    h.webhook = Webhook::new(secrets, SqsJobQueue::new(h.sqs.clone(), &h.queue_url))
+        .with_bench(Some(ports));
+    h.config = rc_config::parse(include_str!("../../config/examples/contest.yaml"))
+        .expect("example is valid");
+    // The example's contest day is a fixed date; the intake reads the wall clock.
+    h.config.benchmarks.as_mut().expect("a contest").window = None;
+
+    let request = |token: &'static str| {
+        let mut headers = HeaderMap::new();
+        let bearer = format!("Bearer {token}");
+        headers.insert(
+            "authorization",
+            HeaderValue::from_str(&bearer).expect("header"),
+        );
+        headers
+    };
+    let post = |headers: HeaderMap| {
+        let h = &h;
+        async move {
+            h.webhook
+                .serve_request(
+                    Ok(&h.config),
+                    &Method::POST,
+                    "/benchmarks",
+                    None,
+                    &headers,
+                    b"",
+                    None,
+                )
+                .await
+        }
+    };
+    // team-01's token is `test` (its digest is in the example).
+    let accepted = post(request("test")).await;
+    assert_eq!(accepted.status, StatusCode::ACCEPTED, "{accepted:?}");
+    let refused = post(request("test")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+
+    let messages = h.drain().await;
+    let id = accepted.body["id"].as_str().expect("a job id");
+    assert_eq!(
+        messages,
+        [JobMessage::BenchWake {
+            job: rc_core::bench::BenchJobId::parse(id).expect("our id"),
+        }],
+        "one wake-up for the accepted request, none for the refused one"
+    );
 }

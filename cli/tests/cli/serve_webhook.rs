@@ -156,5 +156,5 @@ async fn serve_queues_one_message_per_routed_job_and_nothing_for_refusals() {
         .unwrap_or_default();
     assert_eq!(received.len(), 1, "exactly one message: {received:?}");
     let message = JobMessage::from_json(received[0].body().expect("body")).expect("job message");
-    assert_eq!(message.job().class, "large-amd64");
+    assert_eq!(message.job().expect("a job message").class, "large-amd64");
 }

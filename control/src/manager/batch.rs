@@ -18,6 +18,10 @@
 //! - `in_progress`: pickup latency is recorded, and a class with a warm pool open refills it at
 //!   once instead of at the next tick ([`replenish_on_take`]).
 //! - `completed`: nothing.
+//! - `bench_wake` (a benchmark request was queued): done at once; a batch holding any tends
+//!   the benchmark worker pool once, after its jobs ([`Manager::handle_batch_with_bench`]). A
+//!   wake-up asks for a level-triggered pass, so duplicates and losses are harmless (the tick
+//!   tends the pool every minute anyway) and a burst of requests costs one pass per batch.
 //!
 //! Observe → decide → launch runs under each class's lease (see [`super`]); a class whose lease
 //! another decider holds past [`LOCK_WAIT`](crate::ports::lease::LOCK_WAIT) has its jobs handed
@@ -31,6 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::stream::{self, StreamExt};
 
+use rc_bench::ports::BenchStore;
 use rc_config::{Config, RunnerClass};
 use rc_core::message::{needs_job_check, JobMessage, JobRef, JobStatus};
 use rc_core::observed::{ClassView, ObservedRunner, ObservedTask, Origin};
@@ -41,6 +46,7 @@ use rc_core::schedule::{
 use rc_core::warm::{in_window, replenish_on_take};
 use rc_core::Timestamp;
 
+use super::bench_pool::PoolPass;
 use super::launch::{LaunchFailure, Purpose};
 use super::metrics::BatchMetrics;
 use super::Manager;
@@ -58,6 +64,9 @@ const LOCK_BUSY: &str = "lock_busy";
 
 /// The `Class` dimension of decisions about messages that name no class.
 const NO_CLASS: &str = "none";
+
+/// The reason of a benchmark pool wake-up.
+const BENCH_WAKE: &str = "bench_wake";
 
 /// A queued job waiting for a decision, and the message it came in.
 struct Waiting {
@@ -108,6 +117,11 @@ pub struct BatchOutcome {
     pub dispositions: Vec<Disposition>,
     /// What the batch decided and launched, per class.
     pub metrics: BatchMetrics,
+    /// Benchmark pool wake-ups in the batch.
+    pub bench_wakes: u32,
+    /// The pool pass they asked for, when the driver has the benchmark store
+    /// ([`Manager::handle_batch_with_bench`]).
+    pub pool: Option<PoolPass>,
 }
 
 /// What one batch observed: every runner of the scope and every live task of the cluster.
@@ -148,6 +162,7 @@ impl<P: Ports> Manager<P> {
         let mut rechecks: Vec<(&RunnerClass, Waiting)> = Vec::new();
         // Jobs that started: class, runner, created, started; the refill times of pickup targets.
         let mut starts: Vec<(&RunnerClass, String, Timestamp, Timestamp)> = Vec::new();
+        let mut bench_wakes = 0u32;
         for (index, message) in messages.iter().enumerate() {
             let parsed = match JobMessage::from_json(&message.body) {
                 Ok(parsed) => parsed,
@@ -165,8 +180,16 @@ impl<P: Ports> Manager<P> {
                     continue;
                 }
             };
-            let Some(class) = config.class(&parsed.job().class) else {
-                let job = parsed.job();
+            let job = match &parsed {
+                JobMessage::BenchWake { job } => {
+                    tracing::info!(message_id = %message.id, job = %job, reason = BENCH_WAKE, "benchmark pool wake-up");
+                    batch.metrics.decision(NO_CLASS, BENCH_WAKE);
+                    bench_wakes = bench_wakes.saturating_add(1);
+                    continue;
+                }
+                JobMessage::Queued { job, .. } | JobMessage::Lifecycle { job, .. } => job,
+            };
+            let Some(class) = config.class(&job.class) else {
                 tracing::warn!(job_id = job.job_id, class = %job.class, reason = Skip::UnknownClass.reason(), "dropping message");
                 batch
                     .metrics
@@ -226,6 +249,8 @@ impl<P: Ports> Manager<P> {
                     self.book()
                         .completed(JobId(job.job_id), runner_name.as_deref(), now);
                 }
+                // Counted above; the pass comes after the batch's jobs.
+                JobMessage::BenchWake { .. } => {}
             }
         }
         // The futures are made up front: a stream that maps with a closure over borrowed data
@@ -291,7 +316,39 @@ impl<P: Ports> Manager<P> {
         BatchOutcome {
             dispositions: batch.dispositions,
             metrics: batch.metrics,
+            bench_wakes,
+            pool: None,
         }
+    }
+
+    /// [`Manager::handle_batch`], then one benchmark pool pass
+    /// ([`Manager::tend_bench_pool`]) when the batch carried wake-ups, `benchmarks` is
+    /// configured and the driver has the benchmark `store`. The wake-ups are done whatever the
+    /// pass does: a pass that fails or finds the pool's lease held leaves the pool to the tick.
+    pub async fn handle_batch_with_bench<S: BenchStore>(
+        &self,
+        config: &Config,
+        now: Timestamp,
+        messages: &[QueueMessage],
+        store: Option<&S>,
+    ) -> BatchOutcome {
+        let mut outcome = self.handle_batch(config, now, messages).await;
+        if outcome.bench_wakes == 0 {
+            return outcome;
+        }
+        match (store, &config.benchmarks) {
+            (Some(store), Some(bench)) => {
+                let boot_timeout = config.manager.boot_timeout;
+                let pass = self.tend_bench_pool(store, bench, boot_timeout, now).await;
+                tracing::info!(?pass, wakes = outcome.bench_wakes, "benchmark pool woken");
+                outcome.pool = Some(pass);
+            }
+            _ => tracing::warn!(
+                wakes = outcome.bench_wakes,
+                "benchmark pool wake-ups without a benchmark store or section; the tick has none either"
+            ),
+        }
+        outcome
     }
 
     /// Takes the lease of every class the batch may launch for, in name order (two batches

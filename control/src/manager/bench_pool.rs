@@ -2,21 +2,37 @@
 //!
 //! A worker needs no GitHub registration and no secret, only a task: the step observes the
 //! pool (its live tasks, tagged origin `bench`, and the jobs waiting and running in the
-//! benchmark store), asks [`workers_to_start`] how many to add, and starts them through
-//! [`Manager::start_task`], the RunTask path every pool shares. Workers leave by themselves
-//! (`idle_exit`), so nothing is stopped here.
+//! benchmark store), stops the workers [`stuck_workers`] finds stuck in their boot, asks
+//! [`workers_to_start`] how many to add (a stopped worker's slot is free again, so its
+//! replacement starts in the same pass), and starts them through [`Manager::start_task`], the
+//! RunTask path every pool shares. Idle workers leave by themselves (`idle_exit`).
+//!
+//! The tick, `serve`'s loop and wake-ups on the jobs queue
+//! ([`Manager::handle_batch_with_bench`]) may all tend the pool at once: the pass runs under
+//! the pool's own lease ([`POOL_LEASE`]), so `max_workers` holds across them as `max_runners`
+//! does across a class's deciders.
+
+use std::time::Duration;
 
 use rc_bench::ports::BenchStore;
 use rc_config::Benchmarks;
 use rc_core::bench::job::JobStatus;
-use rc_core::bench::pool::{workers_to_start, Workers};
+use rc_core::bench::pool::{stuck_workers, workers_to_start, Workers};
 use rc_core::naming::bench_worker_token;
 use rc_core::observed::{tags, Origin};
 use rc_core::Timestamp;
 use serde::Serialize;
 
 use super::Manager;
-use crate::ports::{Ports, RunTaskRequest};
+use crate::ports::lease::release_all;
+use crate::ports::{ClassLeases, Ports, RunTaskRequest, TaskLauncher};
+
+/// The lease the pool's passes take. Class names are letters, digits, `-` and `_`, so no
+/// class's lease has this name.
+pub const POOL_LEASE: &str = "bench:pool";
+
+/// The ECS stop reason of a worker stuck in its boot.
+const STUCK_REASON: &str = "runner-controller: benchmark worker not running within boot_timeout";
 
 /// What one pass over the pool saw and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -29,16 +45,42 @@ pub struct PoolPass {
     pub busy: u32,
     /// Task ARNs started.
     pub started: Vec<String>,
+    /// Task ARNs of workers stopped because they were stuck in their boot.
+    pub stopped: Vec<String>,
     /// The first failure, if any (the next pass tries again).
     pub failure: Option<String>,
 }
 
 impl<P: Ports> Manager<P> {
-    /// Tops the benchmark pool up at `now` for the jobs `store` holds.
+    /// Stops the workers stuck in their boot for `boot_timeout` (`manager.boot_timeout`) and
+    /// tops the benchmark pool up at `now` for the jobs `store` holds, under [`POOL_LEASE`]. A
+    /// pass whose lease stays held elsewhere does nothing and says so in `failure`: the holder
+    /// is tending the same pool, and the next pass comes within seconds (`serve`) or a minute.
     pub async fn tend_bench_pool<S: BenchStore>(
         &self,
         store: &S,
         bench: &Benchmarks,
+        boot_timeout: Duration,
+        now: Timestamp,
+    ) -> PoolPass {
+        let lease = match self.ports.leases().acquire(POOL_LEASE).await {
+            Ok(Some(lease)) => lease,
+            Ok(None) => {
+                let why = "another pass holds the pool's lease".to_owned();
+                return failed(PoolPass::default(), why);
+            }
+            Err(err) => return failed(PoolPass::default(), err.to_string()),
+        };
+        let pass = self.tend_leased(store, bench, boot_timeout, now).await;
+        release_all(self.ports.leases(), vec![lease]).await;
+        pass
+    }
+
+    async fn tend_leased<S: BenchStore>(
+        &self,
+        store: &S,
+        bench: &Benchmarks,
+        boot_timeout: Duration,
         now: Timestamp,
     ) -> PoolPass {
         let mut pass = PoolPass::default();
@@ -61,8 +103,27 @@ impl<P: Ports> Manager<P> {
             .filter(|t| t.origin == Some(Origin::Bench))
             .count();
         pass.workers = u32::try_from(live).unwrap_or(u32::MAX);
+        for stuck in stuck_workers(&tasks, now, boot_timeout) {
+            let stopped = self
+                .ports
+                .launcher()
+                .stop_task(&stuck.task_arn, STUCK_REASON)
+                .await;
+            match stopped {
+                Ok(()) => {
+                    tracing::info!(task = %stuck.task_arn, state = ?stuck.state, age_s = stuck.age.as_secs(), "benchmark worker stuck in its boot stopped");
+                    pass.stopped.push(stuck.task_arn);
+                }
+                // Still live: it keeps its slot, and the next pass tries again.
+                Err(err) => {
+                    tracing::warn!(task = %stuck.task_arn, error = %err, "stopping a stuck benchmark worker failed");
+                    pass.failure.get_or_insert(err.to_string());
+                }
+            }
+        }
+        let stopped = u32::try_from(pass.stopped.len()).unwrap_or(u32::MAX);
         let workers = Workers {
-            live: pass.workers,
+            live: pass.workers.saturating_sub(stopped),
             busy: pass.busy,
         };
         let pool = &bench.pool;
@@ -93,6 +154,6 @@ impl<P: Ports> Manager<P> {
 
 fn failed(mut pass: PoolPass, why: String) -> PoolPass {
     tracing::warn!(error = %why, "benchmark pool: the next pass tries again");
-    pass.failure = Some(why);
+    pass.failure.get_or_insert(why);
     pass
 }

@@ -23,7 +23,7 @@ use rc_bench::agent::{AgentSettings, ONCE_WAIT};
 use rc_bench::intake::{Intake, Request, Requested, PATH};
 use rc_bench::memory::{ManualClock, MemoryPortal, MemoryQueue, MemoryStore};
 use rc_bench::portal::PortalTarget;
-use rc_bench::{BenchQueue, BenchStore, Delivery};
+use rc_bench::{BenchQueue, BenchStore, Delivery, NoWake};
 use rc_config::Benchmarks;
 use rc_control::ready::run_ready;
 use rc_core::bench::outcome::{judge, Exit, RunReport};
@@ -130,6 +130,8 @@ impl Contest {
         let intake = Intake {
             store: &self.store,
             queue: &self.queue,
+            // The world tends the pool at the tick, as before wake-ups existed.
+            waker: &NoWake,
             clock: &ManualClock::at(now),
             bench,
             ops_digest: None,
@@ -258,11 +260,13 @@ impl Contest {
         let swept = rc_bench::sweeper::sweep(&self.store, no_portal, &clock, bench, now);
         let _ = run_ready(swept);
         if self.pool == Pool::Autoscaled {
-            run_ready(
-                self.ours
-                    .manager(world)
-                    .tend_bench_pool(&self.store, bench, now),
-            );
+            let boot_timeout = world.config().manager.boot_timeout;
+            run_ready(self.ours.manager(world).tend_bench_pool(
+                &self.store,
+                bench,
+                boot_timeout,
+                now,
+            ));
         }
     }
 

@@ -226,10 +226,10 @@ impl<P: Ports> Manager<P> {
             let mut class = None;
             let (reason, outcome) = match &decision {
                 RescueDecision::Rescue(message) => {
-                    class = Some(message.job().class.clone());
+                    class = message.job().map(|j| j.class.clone());
                     let reason = format!(
                         "rescue {what} ({}): queued {queued}, longer than rescue_after ({rescue_after})",
-                        message.job().class
+                        class.as_deref().unwrap_or_default()
                     );
                     let outcome = if report.dry_run {
                         Outcome::DryRun

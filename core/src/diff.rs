@@ -102,8 +102,8 @@ pub struct RouteMove {
 /// to every workflow the class is still there. Remaining classes are added or removed.
 ///
 /// Routing is checked on candidate label sets: every subset of every class's label set, of both
-/// configs, that contains `self-hosted` (bounded for very large label sets, see
-/// [`MAX_FULL_ENUMERATION`]). A job routes only to a class carrying all its labels, so any label
+/// configs, that contains `self-hosted` (for a class of more than 12 labels, only its smaller subsets
+/// are tried). A job routes only to a class carrying all its labels, so any label
 /// set that routes anywhere in either config is such a subset, and the check is exhaustive up to
 /// that bound.
 pub fn diff(old: &Config, new: &Config) -> ConfigDiff {

@@ -22,7 +22,7 @@
 //! - [`observed`]: tasks and runners as adapters observe them.
 //! - [`book`]: what a manager process remembers of runners and job starts between invocations.
 //! - [`demand`]: warm pool size from a pickup target and recent arrivals.
-//! - [`bench`]: benchmark jobs for contests: intake, results, sweeper, portal, board.
+//! - [`mod@bench`]: benchmark jobs for contests: intake, results, sweeper, portal, board.
 //! - [`packing`]: PROVISIONING tasks → how far each Auto Scaling Group's desired capacity rises.
 #![warn(missing_docs)]
 

@@ -1,7 +1,7 @@
 //! The tick: one reconcile pass at `now` over warm pools, the reaper and lost webhooks.
 //!
 //! EventBridge invokes the manager Lambda once a minute with a scheduled event (`main.rs`),
-//! `runner-controller serve` runs [`run_tick_loop`], and `runner-controller tick` runs one pass
+//! `runner-controller serve` runs `rc_manager`'s `run_tick_loop`, and `runner-controller tick` runs one pass
 //! as if the clock read `--at`. Every decision comes from the core ([`rc_core::warm`],
 //! [`rc_core::reaper`], [`rc_core::recovery`]); this module observes, executes and reports.
 //!

@@ -54,6 +54,10 @@ pub const MAX_ARRIVALS: usize = 4_096;
 /// At most this many refill times are kept per class.
 pub const MAX_REFILLS: usize = 64;
 
+/// GitHub gives up on a delivery after 10 s; a delivery made just before a sweep may be listed
+/// only after it, so sweeps overlap by this much.
+pub const DELIVERY_SETTLES: Duration = Duration::from_secs(30);
+
 /// A manager process's memory of runners and job starts.
 #[derive(Debug, Default, Clone)]
 pub struct Book {
@@ -163,6 +167,14 @@ impl Book {
     /// When this process last swept, if it has.
     pub fn last_sweep(&self) -> Option<Timestamp> {
         self.last_sweep
+    }
+
+    /// How far back the next sweep must read: to the previous sweep, less the time a delivery
+    /// can take to be answered ([`DELIVERY_SETTLES`]), when that sweep left nothing unsettled;
+    /// else (a cold start, or a failure left for a later tick) as far as it reads anyway.
+    pub fn read_back_to(&self) -> Option<Timestamp> {
+        let previous = self.last_sweep.filter(|_| self.calm_since.is_some())?;
+        Some(previous - DELIVERY_SETTLES)
     }
 
     /// Whether the sweeps have seen no sign of loss for at least `long` before `now`.
@@ -306,6 +318,7 @@ mod tests {
         let mut book = Book::default();
         let long = Duration::from_secs(1800);
         assert!(!book.calm(T0, long), "a cold start knows nothing");
+        assert_eq!(book.read_back_to(), None);
         book.swept(T0, false);
         book.swept(after(1000), false);
         assert!(!book.calm(after(1799), long));
@@ -314,6 +327,13 @@ mod tests {
         assert!(!book.calm(after(4000), long));
         book.swept(after(4000), false);
         assert!(book.calm(after(5800), long));
+        assert_eq!(book.read_back_to(), Some(after(4000) - DELIVERY_SETTLES));
+        book.swept(after(4060), true);
+        assert_eq!(
+            book.read_back_to(),
+            None,
+            "a failure left unsettled is read again"
+        );
     }
 
     #[test]

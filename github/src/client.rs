@@ -387,7 +387,11 @@ impl GithubApi for GithubClient {
         })
     }
 
-    async fn recent_deliveries(&self, limit: u32) -> Result<Vec<Delivery>, GithubError> {
+    async fn recent_deliveries(
+        &self,
+        limit: u32,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Delivery>, GithubError> {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);
         if limit == 0 {
             return Ok(Vec::new());
@@ -396,7 +400,18 @@ impl GithubApi for GithubClient {
         let path = format!("{base}?per_page={}", limit.min(PER_PAGE));
         let deliveries = self
             .transport
-            .get_pages(crab, path, limit, |page: Vec<HookDelivery>| page)
+            .get_pages_until(
+                crab,
+                path,
+                limit,
+                |page: Vec<HookDelivery>| page,
+                |page| {
+                    since.is_some_and(|since| {
+                        page.iter()
+                            .any(|d| Timestamp::from_datetime(d.delivered_at) <= since)
+                    })
+                },
+            )
             .await?;
         Ok(deliveries
             .into_iter()

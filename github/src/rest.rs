@@ -157,13 +157,31 @@ impl Transport {
         limit: usize,
         items: fn(P) -> Vec<T>,
     ) -> Result<Vec<T>, GithubError> {
+        self.get_pages_until(crab, first, limit, items, |_| false)
+            .await
+    }
+
+    /// [`Rest::get_pages`], stopping early after a page whose items satisfy `enough`.
+    pub(crate) async fn get_pages_until<P: DeserializeOwned, T>(
+        &self,
+        crab: &Octocrab,
+        first: String,
+        limit: usize,
+        items: fn(P) -> Vec<T>,
+        enough: impl Fn(&[T]) -> bool,
+    ) -> Result<Vec<T>, GithubError> {
         let mut collected = Vec::new();
         let mut next = Some(first);
         while let Some(path) = next.take() {
             let answer = self.send(crab, Method::GET, &path, None).await?.success()?;
-            collected.extend(items(answer.json()?));
+            let page = items(answer.json()?);
+            let done = enough(&page);
+            collected.extend(page);
             if collected.len() >= limit {
                 collected.truncate(limit);
+                break;
+            }
+            if done {
                 break;
             }
             next = answer.next_page().filter(|next_path| *next_path != path);

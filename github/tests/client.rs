@@ -398,7 +398,10 @@ async fn app_webhook_deliveries_are_listed_newest_first_and_redelivered() {
     }
     let client = app_client(&github, org(), None);
 
-    let deliveries = client.recent_deliveries(110).await.expect("deliveries");
+    let deliveries = client
+        .recent_deliveries(110, None)
+        .await
+        .expect("deliveries");
     assert_eq!(deliveries.len(), 110);
     assert_eq!((deliveries[0].id, deliveries[109].id), (120, 11));
     assert_eq!(
@@ -424,9 +427,30 @@ async fn app_webhook_deliveries_are_listed_newest_first_and_redelivered() {
         "the App webhook needs no installation token"
     );
 
+    // A sweep that knows where the previous one read to stops after the page that reaches it.
+    let before = github.count_calls("GET /app/hook/deliveries");
+    let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    github.add_delivery(Delivery::new(0, "workflow_job", 200).delivered_at(hour_ago));
+    let since = Some(Timestamp::from_datetime(hour_ago));
+    let read = client
+        .recent_deliveries(300, since)
+        .await
+        .expect("deliveries");
+    assert_eq!(read.len(), 121, "one short page reaches back to it");
+    let just_now = Some(Timestamp::from_datetime(chrono::Utc::now()));
+    let newest = client
+        .recent_deliveries(300, just_now)
+        .await
+        .expect("deliveries");
+    assert_eq!(newest.len(), 100, "the first page already reaches back");
+    assert_eq!(
+        github.count_calls("GET /app/hook/deliveries") - before,
+        2 + 1
+    );
+
     client.redeliver(120).await.expect("redelivered");
     assert_eq!(github.redelivery_requests(), [120]);
-    let newest = &client.recent_deliveries(1).await.expect("deliveries")[0];
+    let newest = &client.recent_deliveries(1, None).await.expect("deliveries")[0];
     assert_eq!(
         (newest.id, newest.redelivery, newest.status_code),
         (121, true, 200)
@@ -436,7 +460,7 @@ async fn app_webhook_deliveries_are_listed_newest_first_and_redelivered() {
         Err(GithubError::NotFound(_))
     ));
     assert!(client
-        .recent_deliveries(0)
+        .recent_deliveries(0, None)
         .await
         .expect("nothing asked")
         .is_empty());
@@ -449,7 +473,7 @@ async fn token_mode_sweeps_the_configured_org_hook() {
 
     let without_hook = token_client(&github, org());
     let refused = without_hook
-        .recent_deliveries(10)
+        .recent_deliveries(10, None)
         .await
         .expect_err("no App webhook");
     assert!(
@@ -458,7 +482,10 @@ async fn token_mode_sweeps_the_configured_org_hook() {
     );
 
     let client = token_client(&github, org()).with_hook_id(7);
-    let deliveries = client.recent_deliveries(10).await.expect("deliveries");
+    let deliveries = client
+        .recent_deliveries(10, None)
+        .await
+        .expect("deliveries");
     assert_eq!(
         deliveries
             .iter()

@@ -136,7 +136,8 @@ pub trait GithubApi: Send + Sync {
         job_id: u64,
     ) -> impl Future<Output = Result<JobState, GithubError>> + Send;
 
-    /// Recent deliveries of the App's (or org's) webhook, newest first, up to `limit`.
+    /// Recent deliveries of the App's (or org's) webhook, newest first, up to `limit`; with
+    /// `since`, no page after the first one that reaches back to it.
     ///
     /// # Errors
     ///
@@ -144,6 +145,7 @@ pub trait GithubApi: Send + Sync {
     fn recent_deliveries(
         &self,
         limit: u32,
+        since: Option<Timestamp>,
     ) -> impl Future<Output = Result<Vec<Delivery>, GithubError>> + Send;
 
     /// Asks GitHub to deliver a delivery again.

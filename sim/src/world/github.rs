@@ -491,8 +491,22 @@ impl<M> World<'_, M> {
     /// # Errors
     ///
     /// GitHub 5xx on every attempt.
-    pub fn github_recent_deliveries(&mut self, limit: u32) -> Result<Vec<Delivery>, ApiError> {
+    pub fn github_recent_deliveries(
+        &mut self,
+        limit: u32,
+        reach_back_to: Option<Timestamp>,
+    ) -> Result<Vec<Delivery>, ApiError> {
         let now = self.now;
+        // With `reach_back_to`, reading stops after the page of 100 that reaches it.
+        let newer: u32 = reach_back_to.map_or(u32::MAX, |back| {
+            let minutes = back.0.div_euclid(60_000) + 1..=now.0.div_euclid(60_000);
+            self.github
+                .deliveries_per_minute
+                .range(minutes)
+                .map(|(_, n)| n)
+                .sum()
+        });
+        let limit = limit.min(newer.saturating_add(1).div_ceil(100).saturating_mul(100));
         // The minute the newest `limit` deliveries reach back to.
         let (mut listed, mut since) = (0u32, Timestamp(i64::MIN));
         for (&minute, &n) in self

@@ -69,10 +69,11 @@ impl<P: Ports> Manager<P> {
             report.push(Step::Redeliver, None, why.to_owned(), Outcome::Nothing, &());
             return true;
         }
+        let read_back_to = self.book().read_back_to();
         let deliveries = match self
             .ports
             .github()
-            .recent_deliveries(pages * DELIVERY_PAGE)
+            .recent_deliveries(pages * DELIVERY_PAGE, read_back_to)
             .await
         {
             Ok(deliveries) => deliveries,

@@ -149,8 +149,14 @@ impl GithubApi for SimPorts<'_, '_> {
         })
     }
 
-    async fn recent_deliveries(&self, limit: u32) -> Result<Vec<Delivery>, GithubError> {
-        self.world().github_recent_deliveries(limit).map_err(github)
+    async fn recent_deliveries(
+        &self,
+        limit: u32,
+        since: Option<Timestamp>,
+    ) -> Result<Vec<Delivery>, GithubError> {
+        self.world()
+            .github_recent_deliveries(limit, since)
+            .map_err(github)
     }
 
     async fn redeliver(&self, delivery_id: u64) -> Result<(), GithubError> {

@@ -4,6 +4,7 @@
 //! runner objects become [`ObservedRunner`]. Nothing in the core compares raw AWS strings.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +161,13 @@ impl ObservedTask {
     /// decisions, even with our class names: they count towards its `max_runners`, not ours.
     pub fn is_owned_by(&self, controller: &str) -> bool {
         self.controller.as_deref() == Some(controller)
+    }
+
+    /// How long its boot has lasted at `now`: since ECS began pulling its image (it left
+    /// PROVISIONING), or since it was created when ECS has not said. A boot timeout counts
+    /// from here, so a task kept waiting for capacity is not blamed for the wait.
+    pub fn boot_age(&self, now: Timestamp) -> Duration {
+        now.saturating_since(self.boot_started_at.unwrap_or(self.created_at))
     }
 }
 

@@ -262,7 +262,7 @@ pub fn plan_reap(input: &ReapInput<'_>) -> Vec<ReapAction> {
         else {
             continue;
         };
-        let age = now.saturating_since(task.boot_started_at.unwrap_or(task.created_at));
+        let age = task.boot_age(now);
         let (registration, runner_id) = match runners_by_name.get(runner_name) {
             None => (Registration::Missing, None),
             Some(r) if !r.online && !r.busy => (Registration::Offline, Some(r.id)),

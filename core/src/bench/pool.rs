@@ -48,7 +48,7 @@ pub fn stuck_workers(
         .iter()
         .filter(|t| t.origin == Some(Origin::Bench) && is_booting(t.state))
         .filter_map(|t| {
-            let age = now.saturating_since(t.boot_started_at.unwrap_or(t.created_at));
+            let age = t.boot_age(now);
             (age >= boot_timeout).then(|| StuckWorker {
                 task_arn: t.arn.clone(),
                 state: t.state,

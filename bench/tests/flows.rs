@@ -17,6 +17,42 @@ use rc_core::Timestamp;
 
 const SECRET: &[u8] = b"portal-secret";
 
+/// One deployment's benchmark ports, in memory, with the clock at the contest's opening.
+struct Ports {
+    store: MemoryStore,
+    queue: MemoryQueue,
+    waker: MemoryWaker,
+    clock: ManualClock,
+    bench: Benchmarks,
+}
+
+impl Ports {
+    fn at_opening() -> Self {
+        Ports {
+            store: MemoryStore::default(),
+            queue: MemoryQueue::default(),
+            waker: MemoryWaker::default(),
+            clock: ManualClock::at(open()),
+            bench: bench(),
+        }
+    }
+
+    /// The intake over these ports; `ops_digest` lets ops read every team's jobs.
+    fn intake(
+        &self,
+        ops_digest: Option<[u8; 32]>,
+    ) -> Intake<'_, MemoryStore, MemoryQueue, MemoryWaker, ManualClock> {
+        Intake {
+            store: &self.store,
+            queue: &self.queue,
+            waker: &self.waker,
+            clock: &self.clock,
+            bench: &self.bench,
+            ops_digest,
+        }
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -97,21 +133,14 @@ impl Benchmarker for Scripted {
 
 #[tokio::test]
 async fn a_request_is_queued_once_per_team_and_answered_every_time() {
-    let (store, queue, clock, bench) = (
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        ManualClock::at(open()),
-        bench(),
-    );
-    let waker = MemoryWaker::default();
-    let intake = Intake {
-        store: &store,
-        queue: &queue,
-        waker: &waker,
-        clock: &clock,
-        bench: &bench,
-        ops_digest: Some(token_digest("ops")),
-    };
+    let ports = Ports::at_opening();
+    let Ports {
+        queue,
+        waker,
+        clock,
+        ..
+    } = &ports;
+    let intake = ports.intake(Some(token_digest("ops")));
     let first = call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 1).await;
     assert_eq!(first.status, 202);
     let id = json(&first)["id"].as_str().expect("id").to_string();
@@ -201,21 +230,14 @@ async fn a_request_is_queued_once_per_team_and_answered_every_time() {
 
 #[tokio::test]
 async fn a_failed_send_undoes_the_job_and_the_lock() {
-    let (store, queue, clock, bench) = (
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        ManualClock::at(open()),
-        bench(),
-    );
-    let waker = MemoryWaker::default();
-    let intake = Intake {
-        store: &store,
-        queue: &queue,
-        waker: &waker,
-        clock: &clock,
-        bench: &bench,
-        ops_digest: None,
-    };
+    let ports = Ports::at_opening();
+    let Ports {
+        store,
+        queue,
+        waker,
+        ..
+    } = &ports;
+    let intake = ports.intake(None);
     queue.set_failing_sends(true);
     assert_eq!(
         call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 1)
@@ -252,21 +274,15 @@ async fn a_failed_send_undoes_the_job_and_the_lock() {
 
 #[tokio::test]
 async fn the_agent_runs_stores_posts_then_deletes() {
-    let (store, queue, clock, bench) = (
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        ManualClock::at(open()),
-        bench(),
-    );
-    let waker = MemoryWaker::default();
-    let intake = Intake {
-        store: &store,
-        queue: &queue,
-        waker: &waker,
-        clock: &clock,
-        bench: &bench,
-        ops_digest: None,
-    };
+    let ports = Ports::at_opening();
+    let Ports {
+        store,
+        queue,
+        clock,
+        bench,
+        ..
+    } = &ports;
+    let intake = ports.intake(None);
     assert_eq!(
         call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 1)
             .await
@@ -280,15 +296,15 @@ async fn the_agent_runs_stores_posts_then_deletes() {
         stderr_tail: String::new(),
     });
     let agent = Agent {
-        store: &store,
-        queue: &queue,
+        store,
+        queue,
         portal: Some(PortalTarget {
             portal: &portal,
             secret: SECRET,
         }),
-        clock: &clock,
+        clock,
         benchmarker: &benchmarker,
-        settings: AgentSettings::from_config(&bench, true),
+        settings: AgentSettings::from_config(bench, true),
     };
     let handled = agent.run().await;
     let [Handled::Ran(job)] = handled.as_slice() else {
@@ -313,21 +329,15 @@ async fn the_agent_runs_stores_posts_then_deletes() {
 
 #[tokio::test]
 async fn a_redelivered_message_never_runs_a_job_twice() {
-    let (store, queue, clock, bench) = (
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        ManualClock::at(open()),
-        bench(),
-    );
-    let waker = MemoryWaker::default();
-    let intake = Intake {
-        store: &store,
-        queue: &queue,
-        waker: &waker,
-        clock: &clock,
-        bench: &bench,
-        ops_digest: None,
-    };
+    let ports = Ports::at_opening();
+    let Ports {
+        store,
+        queue,
+        clock,
+        bench,
+        ..
+    } = &ports;
+    let intake = ports.intake(None);
     call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 1).await;
     let job = store.jobs()[0].clone();
     // A worker started it and died: the job is running, the message comes back.
@@ -338,12 +348,12 @@ async fn a_redelivered_message_never_runs_a_job_twice() {
         stderr_tail: String::new(),
     });
     let agent: Agent<'_, _, _, MemoryPortal, _, _> = Agent {
-        store: &store,
-        queue: &queue,
+        store,
+        queue,
         portal: None,
-        clock: &clock,
+        clock,
         benchmarker: &benchmarker,
-        settings: AgentSettings::from_config(&bench, true),
+        settings: AgentSettings::from_config(bench, true),
     };
     let handled = agent.run().await;
     assert!(matches!(handled.as_slice(), [Handled::Skipped(r)] if r.contains("already running")));
@@ -356,20 +366,20 @@ async fn a_redelivered_message_never_runs_a_job_twice() {
         secret: SECRET,
     };
     let early = sweep(
-        &store,
+        store,
         Some(&target),
-        &clock,
-        &bench,
+        clock,
+        bench,
         clock.now() + Duration::from_secs(179),
     )
     .await
     .expect("sweeps");
     assert!(early.errored.is_empty());
     let report = sweep(
-        &store,
+        store,
         Some(&target),
-        &clock,
-        &bench,
+        clock,
+        bench,
         clock.now() + Duration::from_secs(180),
     )
     .await
@@ -391,21 +401,14 @@ async fn a_redelivered_message_never_runs_a_job_twice() {
 
 #[tokio::test]
 async fn a_lock_left_by_an_ended_job_is_freed() {
-    let (store, queue, clock, bench) = (
-        MemoryStore::default(),
-        MemoryQueue::default(),
-        ManualClock::at(open()),
-        bench(),
-    );
-    let waker = MemoryWaker::default();
-    let intake = Intake {
-        store: &store,
-        queue: &queue,
-        waker: &waker,
-        clock: &clock,
-        bench: &bench,
-        ops_digest: None,
-    };
+    let ports = Ports::at_opening();
+    let Ports {
+        store,
+        clock,
+        bench,
+        ..
+    } = &ports;
+    let intake = ports.intake(None);
     call(&intake, "POST", "/benchmarks", Some(&post("token-01")), 1).await;
     let job = store.jobs()[0].clone();
     // A crash between the job's write and the lock's release.
@@ -415,7 +418,7 @@ async fn a_lock_left_by_an_ended_job_is_freed() {
         .finish(&rc_core::bench::outcome::Outcome::errored("x"), clock.now())
         .expect("ends");
     store.put(ended);
-    let report = sweep::<_, MemoryPortal, _>(&store, None, &clock, &bench, clock.now())
+    let report = sweep::<_, MemoryPortal, _>(store, None, clock, bench, clock.now())
         .await
         .expect("sweeps");
     assert_eq!(report.unlocked, vec!["team-01".to_string()]);

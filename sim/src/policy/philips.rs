@@ -163,9 +163,11 @@ impl Philips {
         );
     }
 
-    /// Job retry's `checkAndRetryJob`: a job still queued goes back to the build queue.
+    /// Job retry's `checkAndRetryJob`: a job still queued goes back to the build queue. A
+    /// failed look-up or send leaves the retry message to come back after the visibility
+    /// timeout.
     fn retry_check(world: &mut World<'_, Msg>, job: JobId, class: usize, counter: u32) {
-        match world.github_job(job) {
+        let handled = match world.github_job(job) {
             Ok(JobView::Queued) => {
                 let delay = world.params().philips_delay;
                 let message = Msg::ScaleUp {
@@ -173,30 +175,19 @@ impl Philips {
                     class,
                     retried: Some(counter),
                 };
-                if world.sqs_send(delay, message).is_err() {
-                    let after = world.params().visibility_timeout;
-                    world.schedule(
-                        after,
-                        Msg::RetryCheck {
-                            job,
-                            class,
-                            counter,
-                        },
-                    );
-                }
+                world.sqs_send(delay, message).is_ok()
             }
-            Ok(_) => {}
-            Err(_) => {
-                let after = world.params().visibility_timeout;
-                world.schedule(
-                    after,
-                    Msg::RetryCheck {
-                        job,
-                        class,
-                        counter,
-                    },
-                );
-            }
+            Ok(_) => true,
+            Err(_) => false,
+        };
+        if !handled {
+            let after = world.params().visibility_timeout;
+            let again = Msg::RetryCheck {
+                job,
+                class,
+                counter,
+            };
+            world.schedule(after, again);
         }
     }
 

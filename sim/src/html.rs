@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use crate::contest::ContestComparison;
-use crate::report::{Comparison, CostBreakdown, RunReport, Sample};
+use crate::report::{Comparison, CostBreakdown, RunReport, Sample, SlowPickups, SLOW_PICKUP_S};
 use crate::seeds::Seeds;
 use crate::tradeoff::Setting;
 
@@ -292,6 +292,31 @@ fn breakdown_table(out: &mut String, names: &[String], breakdowns: &[&CostBreakd
         })
         .collect();
     table(out, names, &rows);
+}
+
+/// Where the slow business-hours pickups waited, a column per policy.
+fn slow_pickup_table(out: &mut String, reports: &[&RunReport]) {
+    let _ = write!(
+        out,
+        "<h2>Why pickups were slow</h2><p>The jobs that arrived inside their class's warm windows and waited longer than {SLOW_PICKUP_S} s, with their waits cut along the life of the runner that took each: until that runner's task was launched (none was free and none launched at once: the class at <code>max_runners</code>, or its warm runners all taken), waiting for an instance, the runner starting, and GitHub assigning the job. Job-minutes, summed over those jobs.</p>"
+    );
+    let names: Vec<String> = reports.iter().map(|r| r.policy.clone()).collect();
+    let mut rows = vec![(
+        "slow jobs".to_owned(),
+        false,
+        reports
+            .iter()
+            .map(|r| r.slow_pickups.jobs.to_string())
+            .collect(),
+    )];
+    for (i, (name, _)) in SlowPickups::default().parts().iter().enumerate() {
+        let cells = reports
+            .iter()
+            .map(|r| format!("{:.0}", r.slow_pickups.parts()[i].1 / 60.0))
+            .collect();
+        rows.push(((*name).to_owned(), false, cells));
+    }
+    table(out, &names, &rows);
 }
 
 fn legend(out: &mut String, reports: &[&RunReport], extra: &str) {
@@ -685,6 +710,7 @@ pub fn render_with(comparison: &Comparison, settings: &[Setting]) -> String {
     let names: Vec<String> = reports.iter().map(|r| r.policy.clone()).collect();
     let breakdowns: Vec<&CostBreakdown> = reports.iter().map(|r| &r.cost_breakdown).collect();
     breakdown_table(&mut out, &names, &breakdowns);
+    slow_pickup_table(&mut out, &reports);
     latency_chart(
         &mut out,
         &reports,

@@ -12,7 +12,7 @@ use rc_core::Timestamp;
 
 use crate::report::{
     BusiestHour, CostBreakdown, LatencySummary, Ordered, Part, PickupBucket, Rules, RunReport,
-    Sample, Series,
+    Sample, Series, SlowPickups, SLOW_PICKUP_S,
 };
 use crate::world::{ApiKind, JobState, Phase, ProviderKind, World};
 
@@ -218,6 +218,29 @@ impl<M> World<'_, M> {
         self.stats.samples.push(sample);
     }
 
+    /// Cuts a slow job's wait at its runner task's launch, placement and registration (each
+    /// no earlier than the job's arrival: a warm runner's were before it).
+    fn attribute_slow_pickup(
+        &self,
+        job: &crate::world::Job,
+        started: Timestamp,
+        slow: &mut SlowPickups,
+    ) {
+        let Some(task) = job.ran_on.map(|t| &self.tasks[t.0 as usize]) else {
+            return;
+        };
+        slow.jobs += 1;
+        let arrived = job.created_at;
+        let launched = task.created_at.max(arrived);
+        let placed = task.placed_at.unwrap_or(launched).max(launched);
+        let registered = task.registered_at.unwrap_or(placed).max(placed);
+        let secs = |from: Timestamp, to: Timestamp| to.saturating_since(from).as_secs_f64();
+        slow.before_launch_s += secs(arrived, launched);
+        slow.waiting_for_instance_s += secs(launched, placed);
+        slow.runner_start_s += secs(placed, registered);
+        slow.assignment_s += secs(registered, started);
+    }
+
     /// Closes every account at the end of the run and builds the report.
     pub(crate) fn finish(mut self, policy: &str) -> RunReport {
         let end = self.now.max(self.end);
@@ -256,6 +279,8 @@ impl<M> World<'_, M> {
         let mut by_class: Vec<Vec<u64>> = vec![Vec::new(); self.classes.len()];
         let mut business_hours = Vec::new();
         let mut arrivals = Vec::new();
+        let mut slow = SlowPickups::default();
+        let mut slow_by_class = vec![0u64; self.classes.len()];
         let mut stranded = 0;
         let mut killed = 0;
         for job in &self.jobs {
@@ -275,6 +300,10 @@ impl<M> World<'_, M> {
                 by_class[class].push(ms);
                 if rc_core::warm::in_window(&self.classes[class].config, job.created_at) {
                     business_hours.push(ms);
+                    if ms as f64 > SLOW_PICKUP_S * 1000.0 {
+                        slow_by_class[class] += 1;
+                        self.attribute_slow_pickup(job, started, &mut slow);
+                    }
                 }
             }
             arrivals.push((job.created_at, ms));
@@ -288,6 +317,22 @@ impl<M> World<'_, M> {
                 .map(|(c, v)| (c.name.clone(), summarize(v)))
                 .collect(),
         );
+        slow.by_class = Ordered(
+            self.classes
+                .iter()
+                .zip(&slow_by_class)
+                .filter(|(_, n)| **n > 0)
+                .map(|(c, n)| (c.name.clone(), *n))
+                .collect(),
+        );
+        for part in [
+            &mut slow.before_launch_s,
+            &mut slow.waiting_for_instance_s,
+            &mut slow.runner_start_s,
+            &mut slow.assignment_s,
+        ] {
+            *part = round2(*part);
+        }
         let pickup_over_time = by_arrival(self.start, &arrivals);
         let stats = &mut self.stats;
         let hours = |ms: u64| round2(ms as f64 / 3_600_000.0);
@@ -362,6 +407,7 @@ impl<M> World<'_, M> {
                 booting_runners,
                 empty,
             },
+            slow_pickups: slow,
             series: Series {
                 samples: std::mem::take(&mut stats.samples),
                 pickup_over_time,

@@ -165,6 +165,8 @@ pub struct RunReport {
     pub api_errors: Ordered<u64>,
     /// Where the instance-hours and the cost go.
     pub cost_breakdown: CostBreakdown,
+    /// Where the slow business-hours pickups spent their wait.
+    pub slow_pickups: SlowPickups,
     /// Chart data.
     #[serde(skip)]
     pub series: Series,
@@ -204,6 +206,43 @@ impl CostBreakdown {
             ("idle runners", self.idle_runners),
             ("booting runners", self.booting_runners),
             ("empty or fragmented", self.empty),
+        ]
+    }
+}
+
+/// A pickup slower than this is slow: the pickup target the example configs ask of business
+/// hours.
+pub const SLOW_PICKUP_S: f64 = 20.0;
+
+/// Where the business-hours jobs that waited longer than [`SLOW_PICKUP_S`] spent their wait,
+/// cut along the life of the runner task that took each job: the task's launch (RunTask), its
+/// placement on an instance, and its runner's registration. Times are summed over those jobs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SlowPickups {
+    /// Jobs that waited longer.
+    pub jobs: u64,
+    /// Until the launch of the task that took the job: no runner was launched at once (the
+    /// class at `max_runners`, or the launch went to another job and this one took a later
+    /// runner).
+    pub before_launch_s: f64,
+    /// The task in PROVISIONING: no instance had room for it.
+    pub waiting_for_instance_s: f64,
+    /// Placed, its runner starting: image, container, JIT registration.
+    pub runner_start_s: f64,
+    /// Registered, until GitHub started the job on it.
+    pub assignment_s: f64,
+    /// The slow jobs by the class they route to.
+    pub by_class: Ordered<u64>,
+}
+
+impl SlowPickups {
+    /// The parts of the wait with their names, in report order.
+    pub fn parts(&self) -> [(&'static str, f64); 4] {
+        [
+            ("before launch", self.before_launch_s),
+            ("waiting for an instance", self.waiting_for_instance_s),
+            ("runner start", self.runner_start_s),
+            ("assignment", self.assignment_s),
         ]
     }
 }
@@ -322,6 +361,15 @@ impl fmt::Display for Comparison {
             row(&format!("  {name} (h, USD)"), &|r| {
                 let part = r.cost_breakdown.parts()[i].1;
                 format!("{:.1} h {:.2}", part.instance_hours, part.usd)
+            });
+        }
+        row(
+            &format!("slow pickups (> {SLOW_PICKUP_S}s, business hours)"),
+            &|r| r.slow_pickups.jobs.to_string(),
+        );
+        for (i, (name, _)) in SlowPickups::default().parts().into_iter().enumerate() {
+            row(&format!("  {name} (job-minutes)"), &|r| {
+                format!("{:.0}", r.slow_pickups.parts()[i].1 / 60.0)
             });
         }
         row("scale-out reaction p50", &|r| {

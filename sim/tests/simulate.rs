@@ -204,6 +204,35 @@ fn a_matrix_burst_beyond_max_waits_but_is_never_stranded() {
 }
 
 #[test]
+fn slow_pickups_are_cut_along_their_runners_lives() {
+    // In office hours, 15 xlarge jobs at once against one warm runner and max_runners 10: the
+    // warm runner takes one job at once, nine start cold, five wait for a 300 s job to end.
+    let config = dena_like();
+    let line = r#"{"at": 300, "labels": ["self-hosted", "x64", "xlarge"], "duration": 300, "repo": "dena/app"}"#;
+    let w = trace(&[line; 15], tokyo(11));
+    let report = run_one(&config, &w, PolicyKind::Ours);
+    let (slow, bh) = (
+        &report.slow_pickups,
+        &report.business_hours_pickup_latency_s,
+    );
+    assert_eq!(bh.count, 15);
+    assert_eq!(slow.jobs, 14, "{slow:?}");
+    assert_eq!(slow.by_class.get("xlarge-amd64"), Some(&14));
+    // The parts are the slow jobs' whole waits: every wait less the one warm pickup's.
+    let parts: f64 = slow.parts().iter().map(|(_, s)| s).sum();
+    let waits = bh.mean * bh.count as f64;
+    assert!(
+        parts <= waits && parts >= waits - rc_sim::report::SLOW_PICKUP_S - 0.1,
+        "{parts} against {waits}"
+    );
+    // The five held back by max_runners wait about a job's length before their launch.
+    assert!(slow.before_launch_s >= 5.0 * 290.0, "{slow:?}");
+    // The nine cold ones need an instance each (an xlarge fills one) and a runner start.
+    assert!(slow.waiting_for_instance_s >= 9.0 * 10.0, "{slow:?}");
+    assert!(slow.runner_start_s >= 14.0 * 20.0, "{slow:?}");
+}
+
+#[test]
 fn the_cost_breakdown_adds_up_to_the_totals() {
     let config = dena_like();
     let workload = Scenario::Night.workload(&config, 3);

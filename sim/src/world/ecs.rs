@@ -145,6 +145,7 @@ impl<M> World<'_, M> {
             instance: None,
             fate,
             placed_at: None,
+            registered_at: None,
             jit_parameter: req.jit_parameter.clone(),
             controller: req.controller.clone(),
             registration: None,

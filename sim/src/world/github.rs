@@ -199,7 +199,9 @@ impl<M> World<'_, M> {
 
     /// GitHub hands the oldest job this runner can take to it, if any is queued.
     pub(crate) fn runner_idle(&mut self, task: TaskId) {
-        let class = self.tasks[task.0 as usize].class;
+        let t = &mut self.tasks[task.0 as usize];
+        t.registered_at.get_or_insert(self.now);
+        let class = t.class;
         self.set_phase(task, Phase::Idle);
         self.github.idle[class].insert(task);
         let job = self.classes[class]
@@ -277,6 +279,7 @@ impl<M> World<'_, M> {
         let j = self.job_mut(job);
         j.state = JobState::Running(task);
         j.started_at = Some(now);
+        j.ran_on = Some(task);
         let duration = j.duration;
         self.send_webhook(job, WebhookAction::InProgress);
         self.schedule_at(now + duration, Event::JobEnds(job));

@@ -162,6 +162,8 @@ pub(crate) struct Job {
     pub label_set: usize,
     pub state: JobState,
     pub started_at: Option<Timestamp>,
+    /// The task whose runner took it.
+    pub ran_on: Option<TaskId>,
 }
 
 /// Where a task is in its life.
@@ -205,6 +207,8 @@ pub(crate) struct Task {
     pub instance: Option<InstanceId>,
     pub fate: Fate,
     pub placed_at: Option<Timestamp>,
+    /// When its runner first registered and waited for a job.
+    pub registered_at: Option<Timestamp>,
     /// The parameter the runner reads its JIT config from at start-up (ours); without it, it
     /// cannot start.
     pub jit_parameter: Option<String>,
@@ -397,6 +401,7 @@ impl<'c, M> World<'c, M> {
                 label_set,
                 state: JobState::NotYet,
                 started_at: None,
+                ran_on: None,
             });
         }
 

@@ -233,6 +233,9 @@ pub fn observed_task(task: &Task) -> Result<ObservedTask, String> {
         job_id: tag(tags::JOB_ID).and_then(|v| v.parse().ok()).map(JobId),
         runner_name: tag(tags::RUNNER).map(str::to_owned),
         origin: tag(tags::ORIGIN).and_then(Origin::from_tag),
+        headroom: tag(tags::HEADROOM)
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_secs),
         min_step: tag(tags::MIN_STEP)
             .and_then(|v| v.parse().ok())
             .filter(|&n| n > 0),

@@ -120,6 +120,54 @@ async fn a_provisioning_event_runs_once_and_the_schedule_changes_nothing() {
     assert_eq!(desired(&asg).await, [SMALL_DESIRED, LARGE_DESIRED]);
 }
 
+#[tokio::test]
+async fn a_warm_window_keeps_room_for_the_last_launches() {
+    let moto = Moto::start();
+    // Nothing waits. On cp-small a warm runner whose window asks for 10 minutes of headroom,
+    // and three job runners, all started in the last minute: room for four more small tasks.
+    // The registered instance has room for three, so one instance is added. cp-large's
+    // runner is as recent, but no warm window asks for headroom there.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs_f64();
+    let template: Value = serde_json::from_str::<Value>(DESCRIBE_TASKS).expect("fixture is JSON")
+        ["tasks"][14]
+        .clone();
+    let running = |n: usize, provider: &str, tags: &[(&str, &str)]| {
+        let mut task = template.clone();
+        task["taskArn"] =
+            format!("arn:aws:ecs:us-east-1:123456789012:task/runners/recent{n}").into();
+        task["capacityProviderName"] = provider.into();
+        task["createdAt"] = (now - 30.0).into();
+        task["tags"] = tags
+            .iter()
+            .map(|(key, value)| json!({"key": key, "value": value}))
+            .collect();
+        task
+    };
+    let mut tasks = vec![running(
+        0,
+        "cp-small",
+        &[("rc:origin", "warm"), ("rc:headroom", "600")],
+    )];
+    tasks.extend((1..=3).map(|n| running(n, "cp-small", &[("rc:origin", "job")])));
+    tasks.push(running(4, "cp-large", &[("rc:origin", "warm")]));
+    let (autoscaler, asg) = world_with(&moto, tasks).await;
+
+    let first = autoscaler.run_once().await.expect("first run");
+    assert_eq!(first.waiting, 0);
+    assert_eq!(first.raised, [raise("asg-small", 1, 2)]);
+    assert_eq!(first.plan.groups.len(), 1, "{:?}", first.plan.groups);
+    assert_eq!(first.plan.groups[0].for_headroom, 1);
+    assert_eq!(desired(&asg).await, [2, 1]);
+
+    // The room is kept: the next run adds nothing.
+    let second = autoscaler.run_once().await.expect("second run");
+    assert!(second.raised.is_empty(), "{:?}", second.raised);
+    assert_eq!(desired(&asg).await, [2, 1]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_serve_loop_converges_and_stops_on_shutdown() {
     let moto = Moto::start();
@@ -164,6 +212,15 @@ fn raise(group: &str, from: u32, to: u32) -> Raise {
 /// Two groups with one instance each, registered with the cluster, their capacity providers,
 /// and the fixture proxy; returns the autoscaler and an Auto Scaling client to check on it.
 async fn world(moto: &Moto) -> (TestAutoscaler, AsgClient) {
+    let tasks = serde_json::from_str::<Value>(DESCRIBE_TASKS).expect("fixture is JSON")["tasks"]
+        .as_array()
+        .expect("a task list")
+        .clone();
+    world_with(moto, tasks).await
+}
+
+/// [`world`] with the proxy answering these tasks.
+async fn world_with(moto: &Moto, tasks: Vec<Value>) -> (TestAutoscaler, AsgClient) {
     let config = moto.sdk_config().await;
     let ecs = EcsClient::new(&config);
     let asg = AsgClient::new(&config);
@@ -193,7 +250,7 @@ async fn world(moto: &Moto) -> (TestAutoscaler, AsgClient) {
             .await
             .expect("RegisterContainerInstance");
     }
-    let ecs = EcsClusterObserver::new(fixture_ecs_client(&config, moto).await, CLUSTER);
+    let ecs = EcsClusterObserver::new(fixture_ecs_client(&config, moto, tasks).await, CLUSTER);
     (
         Autoscaler::new(ecs, AsgAutoScaling::new(asg.clone()), CLUSTER),
         asg,
@@ -252,8 +309,8 @@ async fn desired(asg: &AsgClient) -> [u32; 2] {
     [of("asg-small"), of("asg-large")]
 }
 
-/// An ECS client whose ListTasks and DescribeTasks answers come from the fixture.
-async fn fixture_ecs_client(config: &SdkConfig, moto: &Moto) -> EcsClient {
+/// An ECS client whose ListTasks and DescribeTasks answer `tasks`.
+async fn fixture_ecs_client(config: &SdkConfig, moto: &Moto, tasks: Vec<Value>) -> EcsClient {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a loopback port");
@@ -261,10 +318,7 @@ async fn fixture_ecs_client(config: &SdkConfig, moto: &Moto) -> EcsClient {
     let proxy = Arc::new(Proxy {
         moto: moto.endpoint(),
         http: reqwest::Client::new(),
-        tasks: serde_json::from_str::<Value>(DESCRIBE_TASKS).expect("fixture is JSON")["tasks"]
-            .as_array()
-            .expect("a task list")
-            .clone(),
+        tasks,
     });
     let app = axum::Router::new().fallback(forward).with_state(proxy);
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -173,6 +173,21 @@ pub struct WarmWindow {
     pub idle: u32,
     /// Size the pool from observed demand for this pickup instead of a fixed count.
     pub target: Option<PickupTarget>,
+    /// While the window is open, keep free instance capacity on the class's capacity provider
+    /// for as many tasks again as were started on it in this last stretch of time, so that a
+    /// burst beyond the pool skips the instance launch (see `rc_core::packing`).
+    #[serde(serialize_with = "serialize_optional_duration")]
+    pub headroom: Option<Duration>,
+}
+
+fn serialize_optional_duration<S: serde::Serializer>(
+    d: &Option<Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => humantime_serde_compat::serialize(d, s),
+        None => s.serialize_none(),
+    }
 }
 
 /// A warm window's pickup goal: keep as many idle runners as recent arrivals need for 95 % of

@@ -137,8 +137,12 @@ const WINDOW_KEYS: &[&str] = &[
     "target_p95",
     "min",
     "max",
+    "headroom",
 ];
 
+/// The longest stretch of launches a window's `headroom` may keep room for: beyond an instance
+/// launch or two, the room would only be paid for.
+const MAX_HEADROOM: Duration = Duration::from_secs(600);
 /// SQS caps `DelaySeconds` at 15 minutes, and re-checks are delayed messages.
 const MAX_RECHECK_DELAY: Duration = Duration::from_secs(900);
 /// Task CPU range for the EC2 launch type (ECS RegisterTaskDefinition `cpu`).
@@ -689,6 +693,24 @@ impl Checker {
         let to = to_node.and_then(|n| self.time_of_day(n, "to"));
         let timezone = self.required(&f, "timezone").and_then(|n| self.timezone(n));
         let (idle_node, idle, target) = self.window_size(&f, max_runners)?;
+        let headroom = match f.get("headroom") {
+            Some(node) => {
+                let headroom = self.duration(node, "headroom")?;
+                if headroom > MAX_HEADROOM {
+                    self.report(
+                        node.span(),
+                        format!(
+                            "headroom {} is above {}: room for longer than an instance launch or two is only paid for",
+                            humantime::format_duration(headroom),
+                            humantime::format_duration(MAX_HEADROOM)
+                        ),
+                    );
+                    return None;
+                }
+                Some(headroom)
+            }
+            None => None,
+        };
         let mut ok = true;
         if let (Some(from), Some(to)) = (from, to) {
             if from >= to {
@@ -718,6 +740,7 @@ impl Checker {
             timezone: timezone?,
             idle: idle?,
             target,
+            headroom,
         })
     }
 

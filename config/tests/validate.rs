@@ -1,6 +1,8 @@
 //! Validation as platform teams meet it: the shipped examples load, and a broken file reports
 //! every problem at its line and column.
 
+use std::time::Duration;
+
 use rc_config::{parse, GithubScope, Problem};
 
 fn problems(text: &str) -> Vec<Problem> {
@@ -76,6 +78,12 @@ fn a_window_sized_from_a_pickup_target() {
     let config = parse(&class("target_p95: 10s")).expect("valid");
     let window = &config.classes[0].warm[0];
     assert_eq!((window.idle, window.target.expect("a target").max), (0, 20));
+    assert_eq!(window.headroom, None, "no headroom unless asked for");
+    let config = parse(&class("idle: 1, headroom: 15s")).expect("valid");
+    assert_eq!(
+        config.classes[0].warm[0].headroom,
+        Some(Duration::from_secs(15))
+    );
     for (window, needle) in [
         ("idle: 2, target_p95: 10s", "either `idle` or `target_p95`"),
         ("idle: 2, max: 4", "`max` goes with `target_p95`"),
@@ -85,6 +93,12 @@ fn a_window_sized_from_a_pickup_target() {
             "max 30 is above the class's max_runners 20",
         ),
         ("target_p95: 0s", "target_p95 must be longer than zero"),
+        ("idle: 2, headroom: 0s", "headroom must be longer than zero"),
+        ("idle: 2, headroom: 11m", "headroom 11m is above 10m"),
+        (
+            "idle: 2, headroom: soon",
+            "headroom `soon` is not a duration",
+        ),
     ] {
         let found = problems(&class(window));
         assert!(

@@ -28,6 +28,9 @@ pub mod tags {
     pub const ATTEMPT: &str = "rc:attempt";
     /// Minimum number of instances the cluster autoscaler adds at once for this task.
     pub const MIN_STEP: &str = "rc:min-step";
+    /// On a warm runner: seconds of recent launches to keep free instance capacity for on its
+    /// capacity provider (the open window's `headroom`; see `crate::packing`).
+    pub const HEADROOM: &str = "rc:headroom";
     /// The controller deployment that started the task (`RC_CONTROLLER_ID`).
     pub const CONTROLLER: &str = "rc:controller";
 }
@@ -151,6 +154,8 @@ pub struct ObservedTask {
     pub origin: Option<Origin>,
     /// Minimum instances to add at once for this task (cluster autoscaler).
     pub min_step: Option<u32>,
+    /// The capacity headroom its warm window asks for (cluster autoscaler).
+    pub headroom: Option<Duration>,
     /// The SSM parameter the task was told to read its JIT config from (its
     /// `RC_JIT_CONFIG_PARAM` override): how the reaper knows which parameters are still wanted.
     pub jit_parameter: Option<String>,

@@ -20,6 +20,15 @@
 //! same position, the same tasks land in them, and a second plan over the same tasks asks for
 //! nothing.
 //!
+//! **Headroom.** While a provider keeps warm runners (a warm window is open), the plan also
+//! keeps free room for as many tasks again as were launched onto it in the last
+//! [`HEADROOM_LOOKBACK`] ([`headroom_tasks`]): a burst beyond the warm pools then starts in
+//! task-start time, not instance-launch time. The room is demand-sized (no launches, no
+//! headroom, so nights and quiet hours keep none), never above the group's max, and packed
+//! after every waiting task, so it never takes room or an instance from one. It only raises
+//! desired capacity; instances it keeps that stay empty go back through the capacity provider's
+//! own scale-in.
+//!
 //! Per-task failures are values: a task whose provider has no observed group or that fits no
 //! instance of its group is [`Unplaceable`]; a task that would fit but finds its group at max
 //! waits in [`GroupPlan::at_max`] until capacity frees up.
@@ -29,7 +38,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::observed::{ObservedTask, TaskState};
+use std::time::Duration;
+
+use crate::observed::{ObservedTask, Origin, TaskState};
+use crate::Timestamp;
 use crate::{CpuUnits, MemMib, TaskSize};
 
 /// A task waiting in PROVISIONING for its capacity provider to find it an instance.
@@ -55,6 +67,41 @@ impl WaitingTask {
             min_step: task.min_step,
         })
     }
+}
+
+/// Prefix of the names of the stand-in tasks that [`headroom_tasks`] makes.
+pub const HEADROOM_PREFIX: &str = "headroom:";
+
+/// The room to keep free, as stand-in tasks: for each capacity provider with a live warm runner
+/// whose window asks for headroom ([`ObservedTask::headroom`], the longest if several), one
+/// task of the same size per runner task (job or warm) created on it that long before `now`. Benchmark workers and tasks without
+/// our origin tag neither open a window nor count; every deployment's runners on the provider
+/// do, since they draw on the same instances.
+pub fn headroom_tasks(live: &[ObservedTask], now: Timestamp) -> Vec<WaitingTask> {
+    let runner = |t: &&ObservedTask| matches!(t.origin, Some(Origin::Job | Origin::Warm));
+    let mut lookback: BTreeMap<&str, Duration> = BTreeMap::new();
+    for task in live.iter().filter(|t| t.origin == Some(Origin::Warm)) {
+        if let (Some(provider), Some(headroom)) = (task.capacity_provider.as_deref(), task.headroom)
+        {
+            let longest = lookback.entry(provider).or_default();
+            *longest = (*longest).max(headroom);
+        }
+    }
+    live.iter()
+        .filter(runner)
+        .filter(|t| {
+            t.capacity_provider
+                .as_deref()
+                .and_then(|p| lookback.get(p))
+                .is_some_and(|&back| now.saturating_since(t.created_at) < back)
+        })
+        .map(|t| WaitingTask {
+            arn: format!("{HEADROOM_PREFIX}{}", t.arn),
+            size: t.size,
+            capacity_provider: t.capacity_provider.clone(),
+            min_step: None,
+        })
+        .collect()
 }
 
 /// One capacity provider's Auto Scaling Group as observed.
@@ -129,6 +176,8 @@ pub struct GroupPlan {
     pub on_new: Vec<String>,
     /// Tasks that would fit an instance of the group but find it at max; they wait.
     pub at_max: Vec<String>,
+    /// Instances the plan adds only for headroom, beyond those the waiting tasks need.
+    pub for_headroom: u32,
 }
 
 /// A task no group can take.
@@ -196,8 +245,19 @@ pub fn places_on_instances(capacity_provider: &str) -> bool {
 /// Tasks of a provider that appears twice in `groups` go to its first group. The result depends
 /// only on the set of tasks, not their order.
 pub fn plan_capacity(tasks: &[WaitingTask], groups: &[GroupObservation]) -> CapacityPlan {
+    plan_with_headroom(tasks, &[], groups)
+}
+
+/// [`plan_capacity`], then room for `headroom` (see [`headroom_tasks`]) on what is left. A
+/// group with only headroom to keep is planned too; headroom that does not fit (at max, or
+/// too large) is dropped, never reported.
+pub fn plan_with_headroom(
+    tasks: &[WaitingTask],
+    headroom: &[WaitingTask],
+    groups: &[GroupObservation],
+) -> CapacityPlan {
     let mut unplaceable = Vec::new();
-    let mut by_group: BTreeMap<usize, Vec<&WaitingTask>> = BTreeMap::new();
+    let mut by_group: BTreeMap<usize, (Vec<&WaitingTask>, Vec<&WaitingTask>)> = BTreeMap::new();
     for task in tasks {
         let Some(name) = &task.capacity_provider else {
             unplaceable.push(Unplaceable {
@@ -207,18 +267,26 @@ pub fn plan_capacity(tasks: &[WaitingTask], groups: &[GroupObservation]) -> Capa
             continue;
         };
         match groups.iter().position(|g| &g.capacity_provider == name) {
-            Some(index) => by_group.entry(index).or_default().push(task),
+            Some(index) => by_group.entry(index).or_default().0.push(task),
             None => unplaceable.push(Unplaceable {
                 task: task.arn.clone(),
                 reason: UnplaceableReason::UnknownCapacityProvider { name: name.clone() },
             }),
         }
     }
+    for task in headroom {
+        let index = groups
+            .iter()
+            .position(|g| Some(&g.capacity_provider) == task.capacity_provider.as_ref());
+        if let Some(index) = index {
+            by_group.entry(index).or_default().1.push(task);
+        }
+    }
     let groups = by_group
         .into_iter()
-        .map(|(index, tasks)| {
+        .map(|(index, (tasks, headroom))| {
             let group = &groups[index];
-            let mut packing = pack_group(group, tasks);
+            let mut packing = pack_group(group, tasks, headroom);
             unplaceable.append(&mut packing.unplaceable);
             packing.plan(group)
         })
@@ -277,26 +345,34 @@ struct GroupPacking<'t> {
     bins: Vec<Bin>,
     /// Each task with where it went.
     slots: Vec<(&'t WaitingTask, Slot)>,
+    /// New bins the waiting tasks opened; any after them were opened for headroom.
+    for_tasks: usize,
     /// How many bins existed before packing; the rest are new instances.
     existing: usize,
     /// How many instances the group may still add.
-    headroom: usize,
+    addable: usize,
     /// The base of a raise: desired capacity or the instances alive, whichever is larger.
     current: u32,
 }
 
-fn pack_group<'t>(group: &GroupObservation, mut tasks: Vec<&'t WaitingTask>) -> GroupPacking<'t> {
+fn pack_group<'t>(
+    group: &GroupObservation,
+    mut tasks: Vec<&'t WaitingTask>,
+    mut headroom: Vec<&'t WaitingTask>,
+) -> GroupPacking<'t> {
     let capacity = group.instance_capacity;
     let share = |size: TaskSize| capacity.map_or(0, |c| dominant_share(size, c));
     // Larger tasks first; the ARN makes the order, and so the plan, independent of input order.
-    tasks.sort_by_key(|t| {
+    let order = |t: &&'t WaitingTask| {
         (
             Reverse(share(t.size)),
             Reverse(t.size.cpu),
             Reverse(t.size.memory),
-            &t.arn,
+            t.arn.clone(),
         )
-    });
+    };
+    tasks.sort_by_cached_key(order);
+    headroom.sort_by_cached_key(order);
 
     // Fullest instances first, so partly used ones fill up before empty ones are touched. It
     // also puts a freshly registered, still empty instance in the same place as the launching
@@ -312,7 +388,7 @@ fn pack_group<'t>(group: &GroupObservation, mut tasks: Vec<&'t WaitingTask>) -> 
     bins.sort_by_key(|b| (share(b.room), b.room.cpu, b.room.memory, b.kind));
     let existing = bins.len();
     let current = group.desired.max(group.in_service + group.pending);
-    let headroom = group.max.saturating_sub(current) as usize;
+    let addable = group.max.saturating_sub(current) as usize;
 
     let mut unplaceable = Vec::new();
     let mut slots = Vec::with_capacity(tasks.len());
@@ -340,7 +416,7 @@ fn pack_group<'t>(group: &GroupObservation, mut tasks: Vec<&'t WaitingTask>) -> 
                         });
                         Slot::Unplaceable
                     }
-                    (None, Some(instance)) if bins.len() - existing < headroom => {
+                    (None, Some(instance)) if bins.len() - existing < addable => {
                         bins.push(Bin::new(BinKind::New, instance));
                         Slot::Bin(bins.len() - 1)
                     }
@@ -353,13 +429,32 @@ fn pack_group<'t>(group: &GroupObservation, mut tasks: Vec<&'t WaitingTask>) -> 
         }
         slots.push((task, slot));
     }
+    // Headroom takes what the waiting tasks left, and may open new instances within max.
+    let needed = bins.len();
+    for task in headroom {
+        let bin = match (bins.iter().position(|b| fits(task.size, b.room)), capacity) {
+            (Some(bin), _) => Some(bin),
+            (None, Some(instance))
+                if fits(task.size, instance) && bins.len() - existing < addable =>
+            {
+                bins.push(Bin::new(BinKind::New, instance));
+                Some(bins.len() - 1)
+            }
+            // No room within max: headroom is a wish, never a wait.
+            (None, _) => None,
+        };
+        if let Some(bin) = bin {
+            bins[bin].room = take(bins[bin].room, task.size);
+        }
+    }
 
     GroupPacking {
         unplaceable,
+        for_tasks: needed - existing,
         bins,
         slots,
         existing,
-        headroom,
+        addable,
         current,
     }
 }
@@ -375,6 +470,7 @@ impl GroupPacking<'_> {
             on_launching: 0,
             on_new: Vec::new(),
             at_max: Vec::new(),
+            for_headroom: 0,
         };
         let mut step = 0;
         for (task, slot) in &self.slots {
@@ -393,7 +489,8 @@ impl GroupPacking<'_> {
         }
         let added = (self.bins.len() - self.existing)
             .max(step)
-            .min(self.headroom);
+            .min(self.addable);
+        plan.for_headroom = (added - self.for_tasks.max(step).min(self.addable)) as u32;
         if added > 0 {
             plan.new_desired = Some(self.current + added as u32);
         }
@@ -702,7 +799,110 @@ mod tests {
             .collect()
     }
 
+    fn observed(arn: &str, origin: Origin, provider: &str, age_secs: i64) -> ObservedTask {
+        ObservedTask {
+            arn: arn.into(),
+            state: TaskState::Running,
+            size: size(1024, 2048),
+            capacity_provider: Some(provider.into()),
+            created_at: Timestamp(1_000_000 - age_secs * 1000),
+            boot_started_at: None,
+            controller: Some("c".into()),
+            class: Some("small".into()),
+            job_id: None,
+            runner_name: None,
+            origin: Some(origin),
+            min_step: None,
+            headroom: (origin == Origin::Warm).then_some(Duration::from_secs(60)),
+            jit_parameter: None,
+        }
+    }
+
+    #[test]
+    fn headroom_follows_recent_launches_where_a_window_asks_for_it() {
+        let mut no_headroom = observed("warm-plain", Origin::Warm, "quiet", 600);
+        no_headroom.headroom = None;
+        let live = [
+            no_headroom,
+            observed("job-quiet", Origin::Job, "quiet", 5),
+            observed("warm-old", Origin::Warm, "cp", 600),
+            observed("job-new", Origin::Job, "cp", 10),
+            observed("warm-new", Origin::Warm, "cp", 59),
+            observed("job-old", Origin::Job, "cp", 60),
+            observed("bench-new", Origin::Bench, "cp", 5),
+            // No warm runner on this provider: its windows are closed.
+            observed("job-elsewhere", Origin::Job, "other", 5),
+        ];
+        let mut arns: Vec<String> = headroom_tasks(&live, Timestamp(1_000_000))
+            .into_iter()
+            .map(|t| t.arn)
+            .collect();
+        arns.sort();
+        assert_eq!(arns, ["headroom:job-new", "headroom:warm-new"]);
+    }
+
+    #[test]
+    fn headroom_opens_instances_only_after_the_waiting_tasks() {
+        let g = GroupObservation {
+            desired: 1,
+            max: 3,
+            in_service: 1,
+            free: vec![size(1024, 4096)],
+            ..group("cp")
+        };
+        let waiting = [task("t", 2048, 4096, "cp")];
+        let headroom = [
+            task("headroom:a", 1024, 2048, "cp"),
+            task("headroom:b", 2048, 2048, "cp"),
+        ];
+        let plan = plan_with_headroom(&waiting, &headroom, std::slice::from_ref(&g));
+        let p = &plan.groups[0];
+        // The waiting task opens one instance; `a` fits the free room, `b` opens another.
+        assert_eq!((p.on_free, p.on_new.len(), p.for_headroom), (0, 1, 1));
+        assert_eq!(p.new_desired, Some(3));
+        // At max, headroom is dropped and the waiting task keeps its place.
+        let full = GroupObservation {
+            max: 2,
+            ..g.clone()
+        };
+        let p = &plan_with_headroom(&waiting, &headroom, &[full]).groups[0];
+        assert_eq!(
+            (p.new_desired, p.for_headroom, p.at_max.len()),
+            (Some(2), 0, 0)
+        );
+        // With nothing waiting, headroom alone plans the group.
+        let p = &plan_with_headroom(&[], &headroom, &[g]).groups[0];
+        assert_eq!((p.new_desired, p.for_headroom), (Some(2), 1));
+        assert!(p.on_new.is_empty());
+    }
+
     proptest! {
+        #[test]
+        fn headroom_never_changes_what_the_waiting_tasks_get(
+            groups in arb_groups(),
+            tasks in arb_tasks(),
+            headroom in arb_tasks(),
+        ) {
+            let without = plan_capacity(&tasks, &groups);
+            let with = plan_with_headroom(&tasks, &headroom, &groups);
+            prop_assert_eq!(&with.unplaceable, &without.unplaceable);
+            for g in &with.groups {
+                let observed = groups.iter().find(|o| o.group == g.group).expect("observed");
+                prop_assert!(g.new_desired.is_none_or(|to| to > observed.desired && to <= observed.max));
+                match without.groups.iter().find(|w| w.group == g.group) {
+                    Some(w) => {
+                        prop_assert_eq!((g.on_free, g.on_launching), (w.on_free, w.on_launching));
+                        prop_assert_eq!((&g.on_new, &g.at_max), (&w.on_new, &w.at_max));
+                        prop_assert!(g.new_desired.unwrap_or(0) >= w.new_desired.unwrap_or(0));
+                    }
+                    None => prop_assert!(g.on_new.is_empty() && g.at_max.is_empty()),
+                }
+            }
+            // Once applied, the same demand asks for nothing more.
+            let after = applied(&groups, &with);
+            prop_assert_eq!(plan_with_headroom(&tasks, &headroom, &after).raises().count(), 0);
+        }
+
         #[test]
         fn never_over_max_never_decreasing(groups in arb_groups(), tasks in arb_tasks()) {
             let plan = plan_capacity(&tasks, &groups);
@@ -734,7 +934,7 @@ mod tests {
                 let observed = groups.iter()
                     .find(|o| o.group == g.group)
                     .expect("plan names a group");
-                let packing = pack_group(observed, tasks_of(&tasks, observed));
+                let packing = pack_group(observed, tasks_of(&tasks, observed), Vec::new());
                 let opened = packing.bins.iter().filter(|b| b.kind == BinKind::New).count() as u32;
                 let current = observed.desired.max(observed.in_service + observed.pending);
                 if opened > 0 {
@@ -757,7 +957,7 @@ mod tests {
         #[test]
         fn never_packs_beyond_instance_capacity(groups in arb_groups(), tasks in arb_tasks()) {
             for g in &groups {
-                let packing = pack_group(g, tasks_of(&tasks, g));
+                let packing = pack_group(g, tasks_of(&tasks, g), Vec::new());
                 let capacity = g.instance_capacity.expect("always set by arb_group");
                 let count = |kind| packing.bins.iter().filter(|b| b.kind == kind).count();
                 prop_assert_eq!(count(BinKind::Free), g.free.len());

@@ -352,6 +352,7 @@ mod tests {
             runner_name: Some(runner.into()),
             origin: Some(Origin::Job),
             min_step: None,
+            headroom: None,
             jit_parameter: Some(param_name(runner)),
         }
     }

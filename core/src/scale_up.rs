@@ -166,6 +166,7 @@ mod tests {
             runner_name: Some(name.into()),
             origin: Some(origin),
             min_step: None,
+            headroom: None,
             jit_parameter: None,
         };
         let runner = |name: &str, online, busy| ObservedRunner {

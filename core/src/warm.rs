@@ -57,6 +57,14 @@ pub fn in_window(class: &RunnerClass, now: Timestamp) -> bool {
         .is_some()
 }
 
+/// The capacity headroom `class` asks for at `now`: the longest `headroom` among its windows
+/// open at `now`, `None` outside every window and on holidays.
+pub fn headroom(class: &RunnerClass, now: Timestamp) -> Option<Duration> {
+    open_windows(&class.warm, &class.holidays, now)
+        .filter_map(|window| window.headroom)
+        .max()
+}
+
 /// What a class's recent demand looks like, for windows with a pickup target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Demand {
@@ -337,6 +345,7 @@ mod tests {
             timezone: tz,
             idle,
             target: None,
+            headroom: None,
         }
     }
 
@@ -733,6 +742,7 @@ mod tests {
             runner_name: Some(name.into()),
             origin,
             min_step: None,
+            headroom: None,
             jit_parameter: None,
         }
     }

@@ -3,7 +3,8 @@
 //! takes.
 //!
 //! One run observes (tasks, capacity providers, groups, container instances), plans with the
-//! pure [`rc_core::packing::plan_capacity`], and raises desired capacity where the plan says,
+//! pure [`rc_core::packing::plan_with_headroom`] (the waiting tasks, then headroom while warm
+//! windows are open), and raises desired capacity where the plan says,
 //! never lowering it: scale-in stays with the capacity provider. Runs are level-triggered and
 //! idempotent, so the Lambda's event, its one-minute schedule, `serve`'s loop and the simulator
 //! all call the same [`Autoscaler::handle`] or [`Autoscaler::run_once`].
@@ -19,7 +20,7 @@ pub mod observe;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use rc_core::packing::{plan_capacity, CapacityPlan, WaitingTask};
+use rc_core::packing::{plan_with_headroom, CapacityPlan, WaitingTask};
 use rc_core::Timestamp;
 use serde::Serialize;
 
@@ -74,6 +75,7 @@ impl Report {
             .collect();
         let requested: u32 = self.raised.iter().map(|r| r.to - r.from).sum();
         let at_max: usize = self.plan.groups.iter().map(|g| g.at_max.len()).sum();
+        let for_headroom: u32 = self.plan.groups.iter().map(|g| g.for_headroom).sum();
         records.push(
             metrics()
                 .value("WaitingTasks", self.waiting as f64, Unit::Count)
@@ -83,7 +85,8 @@ impl Report {
                     self.plan.unplaceable.len() as f64,
                     Unit::Count,
                 )
-                .value("TasksAtMax", at_max as f64, Unit::Count),
+                .value("TasksAtMax", at_max as f64, Unit::Count)
+                .value("HeadroomInstances", f64::from(for_headroom), Unit::Count),
         );
         records
     }
@@ -146,7 +149,7 @@ impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
     ///
     /// The first AWS failure. A failed raise does not stop the raises of other groups.
     pub async fn run_once(&self, now: Timestamp) -> Result<Report, RunError> {
-        let observation = observe(&self.ecs, &self.asg)
+        let observation = observe(&self.ecs, &self.asg, now)
             .await
             .map_err(|error| RunError {
                 error,
@@ -157,7 +160,7 @@ impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
             .iter()
             .filter_map(WaitingTask::from_observed)
             .collect();
-        let plan = plan_capacity(&waiting, &observation.groups);
+        let plan = plan_with_headroom(&waiting, &observation.headroom, &observation.groups);
         for task in &plan.unplaceable {
             tracing::warn!(task = %task.task, reason = ?task.reason, "task fits no instance");
         }
@@ -187,6 +190,7 @@ impl<E: ClusterObserver, A: AutoScaling> Autoscaler<E, A> {
                         on_free = group.on_free,
                         on_launching = group.on_launching,
                         tasks = ?group.on_new,
+                        for_headroom = group.for_headroom,
                         "raised desired capacity"
                     );
                     // Reaction time: from the oldest task this raise is for entering

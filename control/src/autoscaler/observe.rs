@@ -1,5 +1,6 @@
-//! One observation for the planner: the PROVISIONING tasks, and for each capacity provider they
-//! wait on, its Auto Scaling Group joined with the container instances registered from it.
+//! One observation for the planner: the PROVISIONING tasks and the headroom to keep
+//! ([`headroom_tasks`]), and for each capacity provider they name, its Auto Scaling Group joined
+//! with the container instances registered from it.
 //!
 //! The join goes by EC2 instance id: an instance the group counts (pending or in service) with
 //! no container instance yet is still booting and will register with its whole capacity; one
@@ -13,8 +14,8 @@ use std::collections::BTreeSet;
 
 use crate::ports::{AutoScaling, AwsError, ClusterObserver, ContainerInstance, GroupDescription};
 use rc_core::observed::{ObservedTask, TaskState};
-use rc_core::packing::GroupObservation;
-use rc_core::TaskSize;
+use rc_core::packing::{headroom_tasks, GroupObservation, WaitingTask};
+use rc_core::{TaskSize, Timestamp};
 
 /// What the planner needs, as observed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,12 +23,14 @@ pub struct Observation {
     /// PROVISIONING tasks that wait on an Auto Scaling Group (Fargate's are left out: Fargate
     /// finds its own capacity).
     pub waiting: Vec<ObservedTask>,
+    /// Room to keep free on EC2 capacity providers, as stand-in tasks.
+    pub headroom: Vec<WaitingTask>,
     /// The groups behind the capacity providers those tasks name.
     pub groups: Vec<GroupObservation>,
 }
 
-/// Observes the cluster. With no PROVISIONING task it stops after listing tasks, so the
-/// one-minute safety net costs two API calls when all is well.
+/// Observes the cluster at `now`. With no PROVISIONING task and no headroom to keep it stops
+/// after listing tasks, so the one-minute safety net costs two API calls when all is quiet.
 ///
 /// # Errors
 ///
@@ -35,28 +38,32 @@ pub struct Observation {
 pub async fn observe<E: ClusterObserver, A: AutoScaling>(
     ecs: &E,
     asg: &A,
+    now: Timestamp,
 ) -> Result<Observation, AwsError> {
-    let mut waiting: Vec<ObservedTask> = ecs
-        .live_tasks()
-        .await?
+    let live = ecs.live_tasks().await?;
+    let mut headroom = headroom_tasks(&live, now);
+    let mut waiting: Vec<ObservedTask> = live
         .into_iter()
         .filter(|t| t.state == TaskState::Provisioning)
         .collect();
-    if waiting.is_empty() {
+    if waiting.is_empty() && headroom.is_empty() {
         return Ok(Observation::default());
     }
     let names: BTreeSet<String> = waiting
         .iter()
         .filter_map(|t| t.capacity_provider.clone())
+        .chain(headroom.iter().filter_map(|t| t.capacity_provider.clone()))
         .collect();
     let providers = ecs
         .provider_groups(&names.into_iter().collect::<Vec<_>>())
         .await?;
-    waiting.retain(|task| {
-        !providers.iter().any(|p| {
-            p.group.is_none() && task.capacity_provider.as_ref() == Some(&p.capacity_provider)
-        })
-    });
+    let on_fargate = |provider: &Option<String>| {
+        providers
+            .iter()
+            .any(|p| p.group.is_none() && provider.as_ref() == Some(&p.capacity_provider))
+    };
+    waiting.retain(|task| !on_fargate(&task.capacity_provider));
+    headroom.retain(|task| !on_fargate(&task.capacity_provider));
     let group_names: Vec<String> = providers.iter().filter_map(|p| p.group.clone()).collect();
     let (described, instances) = futures_util::future::try_join(
         asg.describe_groups(&group_names),
@@ -75,7 +82,11 @@ pub async fn observe<E: ClusterObserver, A: AutoScaling>(
             ))
         })
         .collect();
-    Ok(Observation { waiting, groups })
+    Ok(Observation {
+        waiting,
+        headroom,
+        groups,
+    })
 }
 
 /// Joins one group with the cluster's container instances; see the [module docs](self).

@@ -226,8 +226,11 @@ fn run_task_request(
             (tags::REPO.to_owned(), job.repo.clone()),
             (tags::ATTEMPT.to_owned(), attempt.to_string()),
         ]),
-        Purpose::Warm { .. } => {
-            task_tags.push((tags::ORIGIN.to_owned(), Origin::Warm.as_str().to_owned()))
+        Purpose::Warm { decided_at, .. } => {
+            task_tags.push((tags::ORIGIN.to_owned(), Origin::Warm.as_str().to_owned()));
+            if let Some(headroom) = rc_core::warm::headroom(class, decided_at) {
+                task_tags.push((tags::HEADROOM.to_owned(), headroom.as_secs().to_string()));
+            }
         }
     }
     RunTaskRequest {
@@ -238,5 +241,73 @@ fn run_task_request(
         environment: vec![(JIT_PARAM_ENV.to_owned(), parameter.to_owned())],
         tags: task_tags,
         client_token: client_token(runner),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = "github: {scope: org, name: a}\nclasses:\n  - name: small\n    labels: [self-hosted]\n    task_definition: td\n    cpu: 1024\n    memory: 2048\n    capacity_provider: cp\n    max_runners: 20\n    warm:\n      - {days: daily, from: \"09:00\", to: \"18:00\", timezone: UTC, idle: 2, headroom: 45s}\n";
+
+    fn tag<'r>(request: &'r RunTaskRequest, key: &str) -> Option<&'r str> {
+        request
+            .tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn a_warm_runner_carries_its_open_windows_headroom() {
+        let config = rc_config::parse(CONFIG).expect("valid");
+        let class = &config.classes[0];
+        let warm_at = |rfc3339: &str| {
+            let decided_at = Timestamp::from_datetime(
+                chrono::DateTime::parse_from_rfc3339(rfc3339)
+                    .expect("a valid time")
+                    .to_utc(),
+            );
+            run_task_request(
+                class,
+                Purpose::Warm {
+                    decided_at,
+                    index: 0,
+                },
+                "rc-w",
+                "p",
+                "c",
+            )
+        };
+        let open = warm_at("2030-11-22T10:00:00Z");
+        assert_eq!(tag(&open, tags::ORIGIN), Some("warm"));
+        assert_eq!(tag(&open, tags::HEADROOM), Some("45"));
+        assert_eq!(tag(&warm_at("2030-11-22T19:00:00Z"), tags::HEADROOM), None);
+        let job = JobRef {
+            delivery_id: "d".into(),
+            job_id: 7,
+            run_id: 1,
+            repo: "a/b".into(),
+            owner: "a".into(),
+            installation_id: None,
+            labels: vec!["self-hosted".into()],
+            class: "small".into(),
+            created_at: chrono::Utc::now(),
+        };
+        let for_job = run_task_request(
+            class,
+            Purpose::Job {
+                job: &job,
+                attempt: 0,
+            },
+            "rc-j",
+            "p",
+            "c",
+        );
+        assert_eq!(
+            tag(&for_job, tags::HEADROOM),
+            None,
+            "only warm runners open headroom"
+        );
     }
 }

@@ -121,6 +121,7 @@ mod tests {
             runner_name: None,
             origin: Some(Origin::Bench),
             min_step: None,
+            headroom: None,
             jit_parameter: None,
         }
     }

@@ -39,6 +39,8 @@ pub struct RunTask {
     pub jit_parameter: Option<String>,
     /// The `rc:controller` tag.
     pub controller: Option<String>,
+    /// The `rc:headroom` tag.
+    pub headroom: Option<Duration>,
 }
 
 impl RunTask {
@@ -55,6 +57,7 @@ impl RunTask {
             placement: Placement::CapacityProvider,
             jit_parameter: None,
             controller: None,
+            headroom: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl RunTask {
             placement,
             jit_parameter: None,
             controller: None,
+            headroom: None,
         }
     }
 }
@@ -148,6 +152,7 @@ impl<M> World<'_, M> {
             registered_at: None,
             jit_parameter: req.jit_parameter.clone(),
             controller: req.controller.clone(),
+            headroom: req.headroom,
             registration: None,
         });
         if let Some(token) = &req.client_token {
@@ -397,6 +402,7 @@ impl<M> World<'_, M> {
             runner_name: Some(t.runner_name.clone()),
             origin: Some(t.origin),
             min_step: None,
+            headroom: t.headroom,
             jit_parameter: t.jit_parameter.clone(),
         }
     }

@@ -214,6 +214,8 @@ pub(crate) struct Task {
     pub jit_parameter: Option<String>,
     /// The controller tag it was started with.
     pub controller: Option<String>,
+    /// The headroom tag it was started with.
+    pub headroom: Option<Duration>,
     /// Its GitHub registration, once it has one: the id and labels it registered with.
     pub registration: Option<(u64, Vec<String>)>,
 }

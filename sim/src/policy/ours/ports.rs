@@ -235,6 +235,9 @@ impl TaskLauncher for SimPorts<'_, '_> {
                 .find(|(k, _)| k == JIT_PARAM_ENV)
                 .map(|(_, v)| v.clone()),
             controller: tag(request, tags::CONTROLLER).map(str::to_owned),
+            headroom: tag(request, tags::HEADROOM)
+                .and_then(|s| s.parse().ok())
+                .map(Duration::from_secs),
         };
         match world.ecs_run_task(&run) {
             Ok(task) => Ok(task.arn),

@@ -28,8 +28,9 @@ pub mod tags {
     pub const ATTEMPT: &str = "rc:attempt";
     /// Minimum number of instances the cluster autoscaler adds at once for this task.
     pub const MIN_STEP: &str = "rc:min-step";
-    /// On a warm runner: seconds of recent launches to keep free instance capacity for on its
-    /// capacity provider (the open window's `headroom`; see `crate::packing`).
+    /// On a runner started while its class's warm window asked for headroom: seconds of recent
+    /// launches to keep free instance capacity for on its capacity provider (see
+    /// `crate::packing`).
     pub const HEADROOM: &str = "rc:headroom";
     /// The controller deployment that started the task (`RC_CONTROLLER_ID`).
     pub const CONTROLLER: &str = "rc:controller";

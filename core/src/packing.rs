@@ -20,10 +20,10 @@
 //! same position, the same tasks land in them, and a second plan over the same tasks asks for
 //! nothing.
 //!
-//! **Headroom.** While a provider keeps warm runners (a warm window is open), the plan also
-//! keeps free room for as many tasks again as were launched onto it in the last
-//! [`HEADROOM_LOOKBACK`] ([`headroom_tasks`]): a burst beyond the warm pools then starts in
-//! task-start time, not instance-launch time. The room is demand-sized (no launches, no
+//! **Headroom.** While a warm window that asks for headroom is open, the plan also keeps free
+//! room on its provider for as many tasks again as were launched onto it in the window's
+//! `headroom` ([`headroom_tasks`]): a burst beyond the warm pools then starts in task-start
+//! time, not instance-launch time. The room is demand-sized (no launches, no
 //! headroom, so nights and quiet hours keep none), never above the group's max, and packed
 //! after every waiting task, so it never takes room or an instance from one. It only raises
 //! desired capacity; instances it keeps that stay empty go back through the capacity provider's
@@ -72,15 +72,16 @@ impl WaitingTask {
 /// Prefix of the names of the stand-in tasks that [`headroom_tasks`] makes.
 pub const HEADROOM_PREFIX: &str = "headroom:";
 
-/// The room to keep free, as stand-in tasks: for each capacity provider with a live warm runner
-/// whose window asks for headroom ([`ObservedTask::headroom`], the longest if several), one
-/// task of the same size per runner task (job or warm) created on it that long before `now`. Benchmark workers and tasks without
-/// our origin tag neither open a window nor count; every deployment's runners on the provider
-/// do, since they draw on the same instances.
+/// The room to keep free, as stand-in tasks. A live runner started while its class's window
+/// asked for headroom ([`ObservedTask::headroom`]) keeps that window's headroom on its capacity
+/// provider (the longest, if several do): one task of the same size per runner task (job or
+/// warm) created on the provider within the headroom before `now`. Benchmark workers and tasks
+/// without our origin tag neither keep headroom nor count; every deployment's runners on the
+/// provider do, since they draw on the same instances.
 pub fn headroom_tasks(live: &[ObservedTask], now: Timestamp) -> Vec<WaitingTask> {
     let runner = |t: &&ObservedTask| matches!(t.origin, Some(Origin::Job | Origin::Warm));
     let mut lookback: BTreeMap<&str, Duration> = BTreeMap::new();
-    for task in live.iter().filter(|t| t.origin == Some(Origin::Warm)) {
+    for task in live.iter().filter(runner) {
         if let (Some(provider), Some(headroom)) = (task.capacity_provider.as_deref(), task.headroom)
         {
             let longest = lookback.entry(provider).or_default();
@@ -822,15 +823,20 @@ mod tests {
     fn headroom_follows_recent_launches_where_a_window_asks_for_it() {
         let mut no_headroom = observed("warm-plain", Origin::Warm, "quiet", 600);
         no_headroom.headroom = None;
+        let mut job_keeps = observed("job-keeps", Origin::Job, "busy", 600);
+        job_keeps.headroom = Some(Duration::from_secs(30));
         let live = [
             no_headroom,
             observed("job-quiet", Origin::Job, "quiet", 5),
+            // A job runner started in a window with headroom keeps it too.
+            job_keeps,
+            observed("job-busy", Origin::Job, "busy", 29),
             observed("warm-old", Origin::Warm, "cp", 600),
             observed("job-new", Origin::Job, "cp", 10),
             observed("warm-new", Origin::Warm, "cp", 59),
             observed("job-old", Origin::Job, "cp", 60),
             observed("bench-new", Origin::Bench, "cp", 5),
-            // No warm runner on this provider: its windows are closed.
+            // No runner on this provider asks for headroom: its windows are closed.
             observed("job-elsewhere", Origin::Job, "other", 5),
         ];
         let mut arns: Vec<String> = headroom_tasks(&live, Timestamp(1_000_000))
@@ -838,7 +844,10 @@ mod tests {
             .map(|t| t.arn)
             .collect();
         arns.sort();
-        assert_eq!(arns, ["headroom:job-new", "headroom:warm-new"]);
+        assert_eq!(
+            arns,
+            ["headroom:job-busy", "headroom:job-new", "headroom:warm-new"]
+        );
     }
 
     #[test]

@@ -219,19 +219,25 @@ fn run_task_request(
         (tags::CLASS.to_owned(), class.name.clone()),
         (tags::RUNNER.to_owned(), runner.to_owned()),
     ];
-    match purpose {
-        Purpose::Job { job, attempt } => task_tags.extend([
-            (tags::ORIGIN.to_owned(), Origin::Job.as_str().to_owned()),
-            (tags::JOB_ID.to_owned(), job.job_id.to_string()),
-            (tags::REPO.to_owned(), job.repo.clone()),
-            (tags::ATTEMPT.to_owned(), attempt.to_string()),
-        ]),
+    // The window in force when the job was queued or the top-up decided: the launch itself
+    // happens moments later.
+    let window_at = match purpose {
+        Purpose::Job { job, attempt } => {
+            task_tags.extend([
+                (tags::ORIGIN.to_owned(), Origin::Job.as_str().to_owned()),
+                (tags::JOB_ID.to_owned(), job.job_id.to_string()),
+                (tags::REPO.to_owned(), job.repo.clone()),
+                (tags::ATTEMPT.to_owned(), attempt.to_string()),
+            ]);
+            Timestamp::from_datetime(job.created_at)
+        }
         Purpose::Warm { decided_at, .. } => {
             task_tags.push((tags::ORIGIN.to_owned(), Origin::Warm.as_str().to_owned()));
-            if let Some(headroom) = rc_core::warm::headroom(class, decided_at) {
-                task_tags.push((tags::HEADROOM.to_owned(), headroom.as_secs().to_string()));
-            }
+            decided_at
         }
+    };
+    if let Some(headroom) = rc_core::warm::headroom(class, window_at) {
+        task_tags.push((tags::HEADROOM.to_owned(), headroom.as_secs().to_string()));
     }
     RunTaskRequest {
         task_definition: class.task_definition.clone(),
@@ -259,55 +265,46 @@ mod tests {
     }
 
     #[test]
-    fn a_warm_runner_carries_its_open_windows_headroom() {
+    fn runners_started_in_a_window_carry_its_headroom() {
         let config = rc_config::parse(CONFIG).expect("valid");
         let class = &config.classes[0];
-        let warm_at = |rfc3339: &str| {
-            let decided_at = Timestamp::from_datetime(
-                chrono::DateTime::parse_from_rfc3339(rfc3339)
-                    .expect("a valid time")
-                    .to_utc(),
-            );
-            run_task_request(
-                class,
-                Purpose::Warm {
-                    decided_at,
-                    index: 0,
-                },
-                "rc-w",
-                "p",
-                "c",
-            )
+        let at = |rfc3339: &str| {
+            chrono::DateTime::parse_from_rfc3339(rfc3339)
+                .expect("a valid time")
+                .to_utc()
         };
-        let open = warm_at("2030-11-22T10:00:00Z");
-        assert_eq!(tag(&open, tags::ORIGIN), Some("warm"));
-        assert_eq!(tag(&open, tags::HEADROOM), Some("45"));
-        assert_eq!(tag(&warm_at("2030-11-22T19:00:00Z"), tags::HEADROOM), None);
-        let job = JobRef {
-            delivery_id: "d".into(),
-            job_id: 7,
-            run_id: 1,
-            repo: "a/b".into(),
-            owner: "a".into(),
-            installation_id: None,
-            labels: vec!["self-hosted".into()],
-            class: "small".into(),
-            created_at: chrono::Utc::now(),
+        let warm = |rfc3339: &str| {
+            let decided_at = Timestamp::from_datetime(at(rfc3339));
+            let purpose = Purpose::Warm {
+                decided_at,
+                index: 0,
+            };
+            run_task_request(class, purpose, "rc-w", "p", "c")
         };
-        let for_job = run_task_request(
-            class,
-            Purpose::Job {
+        let job = |rfc3339: &str| {
+            let job = JobRef {
+                delivery_id: "d".into(),
+                job_id: 7,
+                run_id: 1,
+                repo: "a/b".into(),
+                owner: "a".into(),
+                installation_id: None,
+                labels: vec!["self-hosted".into()],
+                class: "small".into(),
+                created_at: at(rfc3339),
+            };
+            let purpose = Purpose::Job {
                 job: &job,
                 attempt: 0,
-            },
-            "rc-j",
-            "p",
-            "c",
-        );
-        assert_eq!(
-            tag(&for_job, tags::HEADROOM),
-            None,
-            "only warm runners open headroom"
-        );
+            };
+            run_task_request(class, purpose, "rc-j", "p", "c")
+        };
+        let (in_window, after) = ("2030-11-22T10:00:00Z", "2030-11-22T19:00:00Z");
+        assert_eq!(tag(&warm(in_window), tags::ORIGIN), Some("warm"));
+        assert_eq!(tag(&warm(in_window), tags::HEADROOM), Some("45"));
+        assert_eq!(tag(&job(in_window), tags::ORIGIN), Some("job"));
+        assert_eq!(tag(&job(in_window), tags::HEADROOM), Some("45"));
+        assert_eq!(tag(&warm(after), tags::HEADROOM), None);
+        assert_eq!(tag(&job(after), tags::HEADROOM), None);
     }
 }

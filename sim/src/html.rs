@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use crate::contest::ContestComparison;
 use crate::report::{Comparison, CostBreakdown, RunReport, Sample, SlowPickups, SLOW_PICKUP_S};
 use crate::seeds::Seeds;
-use crate::tradeoff::Setting;
+use crate::tradeoff::{Curve, Setting};
 
 const WIDTH: f64 = 920.0;
 const HEIGHT: f64 = 260.0;
@@ -231,11 +231,14 @@ fn cost_chart(out: &mut String, points: &[Point], settings: &[Setting]) -> usize
         .map(|(v, _)| (v, format!("${v}")))
         .collect();
     plot.grid(&mut svg, &dollars, &latency_ticks(max_p95 * 1.5));
-    let curve: Vec<(f64, f64)> = settings
-        .iter()
-        .map(|s| (s.cost_usd, s.business_hours_p95_s))
-        .collect();
-    plot.line(&mut svg, &curve, ours, "4 3");
+    for (curve, dashes) in [(Curve::IdleCounts, "4 3"), (Curve::PickupTarget, "1 3")] {
+        let line: Vec<(f64, f64)> = settings
+            .iter()
+            .filter(|s| s.curve == curve)
+            .map(|s| (s.cost_usd, s.business_hours_p95_s))
+            .collect();
+        plot.line(&mut svg, &line, ours, dashes);
+    }
     let mut drawn = 0;
     // Settings are labelled below their dot and policies above, so that `×1` and `ours`, the
     // same run, both stay readable.
@@ -267,7 +270,7 @@ fn cost_chart(out: &mut String, points: &[Point], settings: &[Setting]) -> usize
     svg.push_str("</svg>");
     let _ = write!(
         out,
-        "<h2>{title}</h2><p>What a faster pickup costs. Each policy is a point: x its cost (USD, on-demand list prices), y the p95 pickup latency of the jobs that arrived inside the classes' warm windows (log scale). The dashed curve is our policy with the config's warm <code>idle</code> counts scaled by the factor on each small dot; business hours stay those of the loaded config. Down and to the left is better.</p>"
+        "<h2>{title}</h2><p>What a faster pickup costs. Each policy is a point: x its cost (USD, on-demand list prices), y the p95 pickup latency of the jobs that arrived inside the classes' warm windows (log scale). Our policy's settings are the small dots: on the dashed curve the config's warm <code>idle</code> counts scaled by the factor on each dot, on the dotted curve every warm window sized from the pickup target on each dot (<code>target_p95</code>, at least one idle runner where the window kept any, at most 10); business hours stay those of the loaded config. Down and to the left is better.</p>"
     );
     out.push_str(&svg);
     drawn
@@ -826,20 +829,29 @@ mod tests {
             point("dena-baseline", 379.0, 118.0),
             point("oracle", 233.0, 3.0),
         ];
-        let settings: Vec<Setting> = crate::tradeoff::WARM_SCALES
-            .iter()
-            .map(|&f| Setting {
-                label: crate::tradeoff::label(f),
-                cost_usd: 300.0 + 50.0 * f,
-                business_hours_p95_s: 200.0 / (1.0 + f),
-                pickup_p95_s: 0.0,
-            })
-            .collect();
+        let scaled = crate::tradeoff::WARM_SCALES.iter().map(|&f| Setting {
+            curve: Curve::IdleCounts,
+            label: crate::tradeoff::label(f),
+            cost_usd: 300.0 + 50.0 * f,
+            business_hours_p95_s: 200.0 / (1.0 + f),
+            pickup_p95_s: 0.0,
+        });
+        let targeted = crate::tradeoff::PICKUP_TARGETS.iter().map(|&s| Setting {
+            curve: Curve::PickupTarget,
+            label: format!("{s}s"),
+            cost_usd: 600.0 - 5.0 * s as f64,
+            business_hours_p95_s: 2.0 * s as f64,
+            pickup_p95_s: 0.0,
+        });
+        let settings: Vec<Setting> = scaled.chain(targeted).collect();
         let mut out = String::new();
         let drawn = cost_chart(&mut out, &points, &settings);
         assert_eq!(drawn, points.len() + settings.len());
         assert_eq!(out.matches("<circle").count(), drawn);
-        assert!(out.contains(">dena-baseline<") && out.contains(">×4<"));
+        // One curve per way of sizing the pools.
+        assert_eq!(out.matches("stroke-dasharray=\"4 3\"").count(), 1);
+        assert_eq!(out.matches("stroke-dasharray=\"1 3\"").count(), 1);
+        assert!(out.contains(">dena-baseline<") && out.contains(">×4<") && out.contains(">20s<"));
         assert!(out.contains(">$200<") && !out.contains("NaN"));
     }
 

@@ -166,6 +166,7 @@ impl Seeds {
             None => Vec::new(),
             Some(first) => (0..first.len())
                 .map(|i| Setting {
+                    curve: first[i].curve,
                     label: first[i].label.clone(),
                     cost_usd: Stat::of(settings.iter().map(|s| s[i].cost_usd)).mean,
                     business_hours_p95_s: Stat::of(
@@ -277,7 +278,10 @@ fn write_settings(f: &mut fmt::Formatter<'_>, settings: &[Setting]) -> fmt::Resu
     if settings.is_empty() {
         return Ok(());
     }
-    writeln!(f, "ours by warm idle counts:")?;
+    writeln!(
+        f,
+        "ours by warm setting (idle counts scaled, then pickup targets):"
+    )?;
     let headers: Vec<String> = settings.iter().map(|s| s.label.clone()).collect();
     let rows = vec![
         (

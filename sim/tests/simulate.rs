@@ -230,6 +230,27 @@ fn slow_pickups_are_cut_along_their_runners_lives() {
     // The nine cold ones need an instance each (an xlarge fills one) and a runner start.
     assert!(slow.waiting_for_instance_s >= 9.0 * 10.0, "{slow:?}");
     assert!(slow.runner_start_s >= 14.0 * 20.0, "{slow:?}");
+
+    // The report shows them, a column per policy.
+    let comparison = compare(
+        &config,
+        &w,
+        &[PolicyKind::Ours, PolicyKind::Oracle],
+        &WorldParams::default(),
+        1,
+        &mut |_, _| {},
+    );
+    let html = rc_sim::html::render(&comparison);
+    let oracle = comparison.policy("oracle").expect("ran").slow_pickups.jobs;
+    let row = format!("<tr><td>slow jobs</td><td>14</td><td>{oracle}</td></tr>");
+    let table = &html[html
+        .find("Why pickups were slow")
+        .expect("the slow-pickup table")..];
+    assert!(
+        table.contains(&row),
+        "{row} in {}",
+        &table[..table.len().min(2000)]
+    );
 }
 
 #[test]

@@ -46,12 +46,14 @@ fn means_over_seeds_with_chart_and_breakdown() {
             .expect("usd")
             > 0.0
     );
-    // Five warm-pool settings of ours, for the chart.
-    assert_eq!(json["settings"].as_array().expect("settings").len(), 5);
+    // Nine warm-pool settings of ours, for the chart: five scaled idle counts, four targets.
+    let settings = json["settings"].as_array().expect("settings");
+    let curve = |name: &str| settings.iter().filter(|s| s["curve"] == name).count();
+    assert_eq!((curve("idle_counts"), curve("pickup_target")), (5, 4));
     let html = std::fs::read_to_string(report).expect("report written");
     assert!(html.contains("Cost against business-hours pickup p95"));
     assert!(html.contains("Where the cost goes"));
-    assert_eq!(html.matches("<circle").count(), 5 + 5);
+    assert_eq!(html.matches("<circle").count(), 5 + 9);
 
     let text = simulate(&["--seeds", "1,2"]);
     let text = String::from_utf8(text.stdout).expect("utf-8");

@@ -15,6 +15,12 @@
 //!
 //! Waiting is bounded ([`LOCK_WAIT`]): a batch that cannot get a class in time hands that
 //! class's messages back to SQS rather than sitting in a Lambda invocation.
+//!
+//! The same store keeps each class's shared demand ([`DemandStore`]), which only a lease
+//! holder reads and writes: in DynamoDB one item per class (`pk` = `demand#<name>`, the demand
+//! as JSON in `demand`, at most 4,096 arrivals, about 100 KB against DynamoDB's 400 KB item
+//! limit), with an `expires_at` two hours on so that the table's TTL sweeps a class nobody
+//! uses any more; in process, a map.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use rc_control::ports::ClassLeases;
+use rc_control::ports::{ClassLeases, DemandStore};
+use rc_core::book::SharedDemand;
 use tokio::sync::OwnedMutexGuard;
 
 use crate::error::from_sdk;
@@ -57,7 +64,10 @@ enum Store {
         table: String,
         ttl: Duration,
     },
-    Local(Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>),
+    Local {
+        leases: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+        demand: Mutex<BTreeMap<String, SharedDemand>>,
+    },
 }
 
 /// Per-class leases in DynamoDB or in this process (see the [module docs](self)).
@@ -86,7 +96,10 @@ impl ClassLocks {
 
     /// Leases within this process only.
     pub fn in_process() -> Self {
-        Self::with_store(Store::Local(Mutex::default()))
+        Self::with_store(Store::Local {
+            leases: Mutex::default(),
+            demand: Mutex::default(),
+        })
     }
 
     fn with_store(store: Store) -> Self {
@@ -114,8 +127,8 @@ impl ClassLocks {
             self.counter.fetch_add(1, Ordering::Relaxed)
         );
         match &self.store {
-            Store::Local(mutexes) => {
-                let mutex = mutexes
+            Store::Local { leases, .. } => {
+                let mutex = leases
                     .lock()
                     .expect("no panic while the map is locked")
                     .entry(class.to_owned())
@@ -189,9 +202,74 @@ impl ClassLeases for ClassLocks {
     }
 }
 
+/// Kept two hours past its last write: an hour of history, and an hour for a quiet class.
+const DEMAND_KEPT: Duration = Duration::from_secs(2 * 3600);
+
+impl DemandStore for ClassLocks {
+    async fn load(&self, class: &str) -> Result<SharedDemand, AwsError> {
+        let (client, table) = match &self.store {
+            Store::Local { demand, .. } => {
+                let stored = demand.lock().expect("no panic while the map is locked");
+                return Ok(stored.get(class).cloned().unwrap_or_default());
+            }
+            Store::Dynamo { client, table, .. } => (client, table),
+        };
+        let answer = client
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(demand_key(class)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| from_sdk("dynamodb:GetItem", e))?;
+        let Some(AttributeValue::S(json)) = answer.item().and_then(|item| item.get("demand"))
+        else {
+            return Ok(SharedDemand::default());
+        };
+        // A record this build cannot read is replaced by the next save rather than failing
+        // every batch of the class.
+        Ok(serde_json::from_str(json).unwrap_or_else(|err| {
+            tracing::warn!(class, error = %err, "unreadable shared demand; starting afresh");
+            SharedDemand::default()
+        }))
+    }
+
+    async fn save(&self, class: &str, demand: &SharedDemand) -> Result<(), AwsError> {
+        let (client, table) = match &self.store {
+            Store::Local { demand: stored, .. } => {
+                let mut stored = stored.lock().expect("no panic while the map is locked");
+                stored.insert(class.to_owned(), demand.clone());
+                return Ok(());
+            }
+            Store::Dynamo { client, table, .. } => (client, table),
+        };
+        let expires_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .saturating_add(DEMAND_KEPT)
+            .as_secs();
+        let json = serde_json::to_string(demand).expect("shared demand always serializes");
+        client
+            .put_item()
+            .table_name(table)
+            .item("pk", AttributeValue::S(demand_key(class)))
+            .item("demand", AttributeValue::S(json))
+            .item("expires_at", AttributeValue::N(expires_at.to_string()))
+            .send()
+            .await
+            .map_err(|e| from_sdk("dynamodb:PutItem", e))?;
+        Ok(())
+    }
+}
+
 /// The item of `class`'s lease.
 fn key(class: &str) -> String {
     format!("class#{class}")
+}
+
+/// The item of `class`'s shared demand.
+fn demand_key(class: &str) -> String {
+    format!("demand#{class}")
 }
 
 /// One conditional PutItem: `true` if the lease is now ours.

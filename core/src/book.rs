@@ -14,6 +14,10 @@
 //! It also remembers whether the redelivery sweeps have lately seen any sign of a lost job,
 //! which sets how often the rescue scan looks ([`crate::recovery::scan_period`]).
 //!
+//! Each class's recent demand (for pools sized from a pickup target) is kept here too, and
+//! shared with every other manager process through [`SharedDemand`]: merging is a union, so a
+//! record merged twice counts nothing twice.
+//!
 //! Memory is an optimisation, never a source of truth. A process that remembers nothing (a cold
 //! start) lists and asks as before. What a listing up to a minute old can get wrong:
 //!
@@ -31,6 +35,7 @@ use crate::observed::ObservedRunner;
 use crate::scale_up::JobId;
 use crate::warm::Demand;
 use crate::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// How long a runner listing is reused. The tick lists once a minute, so a process that ticks
 /// never lists in a batch.
@@ -78,7 +83,37 @@ pub struct Book {
 struct ClassDemand {
     /// Arrivals by GitHub's creation time; the job id makes a redelivered event count once.
     arrivals: BTreeSet<(Timestamp, JobId)>,
-    refills: VecDeque<Duration>,
+    /// Refill times by when the job started, the newest [`MAX_REFILLS`].
+    refills: BTreeSet<(Timestamp, Duration)>,
+}
+
+impl ClassDemand {
+    /// Keeps the arrivals of the [`HISTORY`] before the newest, at most [`MAX_ARRIVALS`], and
+    /// the newest [`MAX_REFILLS`] refill times.
+    fn trim(&mut self) {
+        if let Some(&(newest, _)) = self.arrivals.last() {
+            while let Some(&(oldest, _)) = self.arrivals.first() {
+                if newest.saturating_since(oldest) <= HISTORY && self.arrivals.len() <= MAX_ARRIVALS
+                {
+                    break;
+                }
+                self.arrivals.pop_first();
+            }
+        }
+        while self.refills.len() > MAX_REFILLS {
+            self.refills.pop_first();
+        }
+    }
+}
+
+/// A class's demand as one manager process hands it to the others: what a pool sized from a
+/// pickup target is sized from ([`crate::demand`]). Times in milliseconds since the epoch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedDemand {
+    /// Recent arrivals: (created at, job id).
+    pub arrivals: Vec<(i64, u64)>,
+    /// Recent refill times: (job started at, milliseconds from RunTask to the start).
+    pub refills: Vec<(i64, u64)>,
 }
 
 #[derive(Debug, Clone)]
@@ -187,22 +222,52 @@ impl Book {
     pub fn arrived(&mut self, class: &str, job: JobId, at: Timestamp) {
         let demand = self.demand.entry(class.to_owned()).or_default();
         demand.arrivals.insert((at, job));
-        let newest = demand.arrivals.last().map_or(at, |(t, _)| *t);
-        while let Some(&(oldest, _)) = demand.arrivals.first() {
-            if newest.saturating_since(oldest) <= HISTORY && demand.arrivals.len() <= MAX_ARRIVALS {
-                break;
-            }
-            demand.arrivals.pop_first();
+        demand.trim();
+    }
+
+    /// A runner of `class` took the job it was started for at `at`, `took` after its task was
+    /// created.
+    pub fn refilled(&mut self, class: &str, at: Timestamp, took: Duration) {
+        let demand = self.demand.entry(class.to_owned()).or_default();
+        demand.refills.insert((at, took));
+        demand.trim();
+    }
+
+    /// `class`'s demand as this process knows it, to share.
+    pub fn shared_demand(&self, class: &str) -> SharedDemand {
+        let Some(demand) = self.demand.get(class) else {
+            return SharedDemand::default();
+        };
+        SharedDemand {
+            arrivals: demand
+                .arrivals
+                .iter()
+                .map(|(at, job)| (at.0, job.0))
+                .collect(),
+            refills: demand
+                .refills
+                .iter()
+                .map(|(at, took)| (at.0, u64::try_from(took.as_millis()).unwrap_or(u64::MAX)))
+                .collect(),
         }
     }
 
-    /// A runner of `class` took the job it was started for `took` after its task was created.
-    pub fn refilled(&mut self, class: &str, took: Duration) {
+    /// Adds what another process shared of `class`'s demand, within the usual bounds.
+    pub fn merge_demand(&mut self, class: &str, shared: &SharedDemand) {
         let demand = self.demand.entry(class.to_owned()).or_default();
-        demand.refills.push_back(took);
-        if demand.refills.len() > MAX_REFILLS {
-            demand.refills.pop_front();
-        }
+        demand.arrivals.extend(
+            shared
+                .arrivals
+                .iter()
+                .map(|&(at, job)| (Timestamp(at), JobId(job))),
+        );
+        demand.refills.extend(
+            shared
+                .refills
+                .iter()
+                .map(|&(at, took)| (Timestamp(at), Duration::from_millis(took))),
+        );
+        demand.trim();
     }
 
     /// `class`'s demand over the [`HISTORY`] before `now`.
@@ -213,7 +278,7 @@ impl Book {
                 refill: refill_time(&[]),
             };
         };
-        let refills: Vec<Duration> = demand.refills.iter().copied().collect();
+        let refills: Vec<Duration> = demand.refills.iter().map(|(_, took)| *took).collect();
         Demand {
             arrivals: demand
                 .arrivals
@@ -342,13 +407,34 @@ mod tests {
         book.arrived("small", JobId(1), T0);
         book.arrived("small", JobId(1), T0); // a redelivered event
         book.arrived("small", JobId(2), after(30));
-        book.refilled("small", Duration::from_secs(40));
+        book.refilled("small", after(20), Duration::from_secs(40));
         let demand = book.demand("small", after(60));
         assert_eq!(demand.arrivals, [T0, after(30)]);
         assert_eq!(demand.refill, Duration::from_secs(40));
         book.arrived("small", JobId(3), after(3_700));
         assert_eq!(book.demand("small", after(3_700)).arrivals, [after(3_700)]);
         assert!(book.demand("large", T0).arrivals.is_empty());
+    }
+
+    #[test]
+    fn shared_demand_merges_once_whatever_the_order() {
+        let mut one = Book::default();
+        one.arrived("small", JobId(1), T0);
+        one.arrived("small", JobId(2), after(10));
+        one.refilled("small", after(40), Duration::from_secs(30));
+        let mut other = Book::default();
+        other.arrived("small", JobId(2), after(10));
+        other.arrived("small", JobId(3), after(20));
+        other.merge_demand("small", &one.shared_demand("small"));
+        other.merge_demand("small", &one.shared_demand("small"));
+        let demand = other.demand("small", after(60));
+        assert_eq!(demand.arrivals, [T0, after(10), after(20)]);
+        assert_eq!(demand.refill, Duration::from_secs(30));
+        // What the other now shares holds both processes' demand, and merges back as a no-op.
+        let merged = other.shared_demand("small");
+        one.merge_demand("small", &merged);
+        assert_eq!(one.shared_demand("small"), merged);
+        assert_eq!(other.shared_demand("large"), SharedDemand::default());
     }
 
     #[test]
@@ -362,6 +448,24 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn shared_demand_stays_bounded_and_merges_idempotently(
+            arrivals in proptest::collection::vec((0i64..8_000_000, 0u64..100_000), 0..6_000),
+            refills in proptest::collection::vec((0i64..8_000_000, 0u64..600_000), 0..200),
+        ) {
+            let shared = SharedDemand { arrivals, refills };
+            let mut book = Book::default();
+            book.merge_demand("small", &shared);
+            let kept = book.shared_demand("small");
+            prop_assert!(kept.arrivals.len() <= MAX_ARRIVALS);
+            prop_assert!(kept.refills.len() <= MAX_REFILLS);
+            if let (Some(first), Some(last)) = (kept.arrivals.first(), kept.arrivals.last()) {
+                prop_assert!(last.0 - first.0 <= HISTORY.as_millis() as i64);
+            }
+            book.merge_demand("small", &kept);
+            prop_assert_eq!(book.shared_demand("small"), kept);
+        }
+
         #[test]
         fn memory_stays_bounded(jobs in proptest::collection::vec((0u64..200_000, 0u64..10), 0..2_000)) {
             let mut book = Book::default();

@@ -57,6 +57,11 @@ pub fn in_window(class: &RunnerClass, now: Timestamp) -> bool {
         .is_some()
 }
 
+/// Whether a window of `class` open at `now` is sized from a pickup target, and so from demand.
+pub fn sized_from_demand(class: &RunnerClass, now: Timestamp) -> bool {
+    open_windows(&class.warm, &class.holidays, now).any(|window| window.target.is_some())
+}
+
 /// The capacity headroom `class` asks for at `now`: the longest `headroom` among its windows
 /// open at `now`, `None` outside every window and on holidays.
 pub fn headroom(class: &RunnerClass, now: Timestamp) -> Option<Duration> {

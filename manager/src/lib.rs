@@ -48,8 +48,8 @@ pub struct AwsPorts {
     pub queue: SqsJobQueue,
     /// JIT config parameters.
     pub secrets: Parameters,
-    /// Class leases: in DynamoDB when `RC_LOCK_TABLE` is set (Lambda), else in process
-    /// (`serve`, where the queue loop and the tick share a manager).
+    /// Class leases, and the demand shared under them: in DynamoDB when `RC_LOCK_TABLE` is set
+    /// (Lambda), else in process (`serve`, where the queue loop and the tick share a manager).
     pub leases: ClassLocks,
 }
 
@@ -60,6 +60,7 @@ impl Ports for AwsPorts {
     type Queue = SqsJobQueue;
     type Secrets = Parameters;
     type Leases = ClassLocks;
+    type Demand = ClassLocks;
     type Runtime = TokioRuntime;
 
     fn github(&self) -> &GithubClient {
@@ -78,6 +79,9 @@ impl Ports for AwsPorts {
         &self.secrets
     }
     fn leases(&self) -> &ClassLocks {
+        &self.leases
+    }
+    fn demand(&self) -> &ClassLocks {
         &self.leases
     }
     fn runtime(&self) -> &TokioRuntime {

@@ -1,6 +1,7 @@
-//! `max_runners` under concurrent deciders: several managers (as several Lambda invocations
-//! would be, each with its own clients) handle batches at once against moto and the fake
-//! GitHub, with the class leases in one DynamoDB table.
+//! Several managers (as several Lambda invocations would be, each with its own clients and
+//! memory) against moto and the fake GitHub, with the class leases in one DynamoDB table:
+//! `max_runners` holds when they decide at once, and pools sized from a pickup target follow
+//! the arrivals any of them saw.
 
 #[allow(dead_code)] // shared with tests/manager.rs; each test binary uses part of it
 mod support;
@@ -81,4 +82,63 @@ async fn concurrent_handlers_hold_max_runners() {
         .await
         .expect("Scan");
     assert_eq!(leases.count(), 0, "every lease was released");
+}
+
+#[tokio::test]
+async fn a_cold_manager_sizes_its_pool_from_arrivals_another_one_saw() {
+    let h = Harness::start(
+        "shared-demand",
+        Setup {
+            warm_target_p95: Some("20s"),
+            ..Setup::default()
+        },
+    )
+    .await;
+    let table = "shared-demand-locks";
+    let dynamodb = lock_table(table).await;
+    let leases = || ClassLocks::dynamodb(dynamodb.clone(), table, Duration::from_secs(60));
+
+    // One invocation handles a fan-out of eight jobs queued in the same second: with no refill
+    // measured yet (60 s), a 20 s target needs a pool of eight.
+    let first = h.another_manager(&h.ssm_prefix, leases());
+    let fan_out: Vec<_> = (1..=8).map(|id| queued(300 + id, 0)).collect();
+    let handled = first.handle_batch(&h.config, NOW, &fan_out).await;
+    assert!(handled.dispositions.iter().all(|d| *d == Disposition::Done));
+    let stored = dynamodb
+        .get_item()
+        .table_name(table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S("demand#large".into()),
+        )
+        .send()
+        .await
+        .expect("GetItem");
+    let json = stored
+        .item()
+        .and_then(|i| i.get("demand"))
+        .expect("the class's demand is stored");
+    let demand: serde_json::Value =
+        serde_json::from_str(json.as_s().expect("a string")).expect("JSON");
+    assert_eq!(demand["arrivals"].as_array().map(Vec::len), Some(8));
+
+    // A cold invocation sharing the table sizes from those arrivals; one without it from none.
+    let target = |report: &rc_manager::tick::TickReport| {
+        let pool = report
+            .decisions
+            .iter()
+            .find(|d| d.step == rc_manager::tick::Step::Pool)
+            .expect("a pool decision");
+        pool.reason.clone()
+    };
+    let cold = h.another_manager(&h.ssm_prefix, leases());
+    let shared = cold.tick(&h.config, NOW, true).await;
+    assert!(
+        target(&shared).contains("warm target 8"),
+        "{}",
+        target(&shared)
+    );
+    let alone = h.another_manager(&h.ssm_prefix, ClassLocks::in_process());
+    let own = alone.tick(&h.config, NOW, true).await;
+    assert!(target(&own).contains("warm target 1"), "{}", target(&own));
 }

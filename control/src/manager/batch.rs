@@ -294,6 +294,16 @@ impl<P: Ports> Manager<P> {
             match self.observe(now, still_waiting).await {
                 Ok(observed) => {
                     self.measure_refills(&starts, &observed);
+                    // Under the leases: this batch's arrivals and refills join the other
+                    // processes' before any pool is sized.
+                    let leased = waiting
+                        .keys()
+                        .copied()
+                        .chain(taken.iter().map(|c| c.name.as_str()));
+                    for class in leased.collect::<BTreeSet<&str>>() {
+                        let class = config.class(class).expect("only configured classes lease");
+                        self.share_demand(class, now, false).await;
+                    }
                     for (class, jobs) in &waiting {
                         let class = config.class(class).expect("only configured classes wait");
                         self.scale_up(config, class, jobs, &observed, &mut batch)
@@ -571,8 +581,11 @@ impl<P: Ports> Manager<P> {
                 t.runner_name.as_deref() == Some(runner.as_str()) && t.created_at >= *created
             });
             if let Some(task) = launched_after {
-                self.book()
-                    .refilled(&class.name, started.saturating_since(task.created_at));
+                self.book().refilled(
+                    &class.name,
+                    *started,
+                    started.saturating_since(task.created_at),
+                );
             }
         }
     }

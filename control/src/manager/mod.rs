@@ -31,10 +31,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use rc_config::RunnerClass;
 use rc_core::book::Book;
 use rc_core::observed::ObservedTask;
-use rc_core::warm::pickup_target;
+use rc_core::warm::{pickup_target, sized_from_demand};
 use rc_core::Timestamp;
 
-use crate::ports::{AwsError, ClusterObserver, GithubApi, GithubError, Ports};
+use crate::ports::{AwsError, ClusterObserver, DemandStore, GithubApi, GithubError, Ports};
 
 pub use batch::BatchOutcome;
 pub use launch::{LaunchFailure, Launched, Purpose};
@@ -110,7 +110,36 @@ impl<P: Ports> Manager<P> {
         self.book.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// `class`'s warm target at `now`, its pickup target sized from this process's demand.
+    /// Merges `class`'s demand with what other processes stored and, unless `dry_run`, stores
+    /// the union, when a window open at `now` is sized from demand. The caller holds the
+    /// class's lease. Best effort: on a failure the pool is sized from this process's own
+    /// demand, as before.
+    async fn share_demand(&self, class: &RunnerClass, now: Timestamp, dry_run: bool) {
+        if !sized_from_demand(class, now) {
+            return;
+        }
+        let store = self.ports.demand();
+        let stored = match store.load(&class.name).await {
+            Ok(stored) => stored,
+            Err(err) => {
+                tracing::warn!(class = %class.name, error = %err, "cannot read the shared demand; sizing from this process's own");
+                return;
+            }
+        };
+        let merged = {
+            let mut book = self.book();
+            book.merge_demand(&class.name, &stored);
+            book.shared_demand(&class.name)
+        };
+        if merged != stored && !dry_run {
+            if let Err(err) = store.save(&class.name, &merged).await {
+                tracing::warn!(class = %class.name, error = %err, "cannot store the shared demand");
+            }
+        }
+    }
+
+    /// `class`'s warm target at `now`, its pickup target sized from the demand this process
+    /// knows (its own, and what [`Manager::share_demand`] brought in).
     fn warm_target(&self, class: &RunnerClass, now: Timestamp) -> u32 {
         let demand = self.book().demand(&class.name, now);
         pickup_target(class, now, &demand)

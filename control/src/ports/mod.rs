@@ -12,9 +12,11 @@
 //! | Queue | [`JobQueue`] | SQS standard queue | re-checks (delayed sends) |
 //! | Secrets | [`JitSecrets`] | SSM Parameter Store | one JIT config per launch |
 //! | Leases | [`ClassLeases`] | DynamoDB, or in process | one decider per class at a time |
+//! | Demand | [`DemandStore`] | DynamoDB, or in process | arrivals shared for pickup targets |
 //! | Runtime | [`Runtime`] | tokio, the OS RNG | sleeping between retries, secret names |
 
 pub mod capacity;
+pub mod demand;
 pub mod ecs;
 mod error;
 pub mod github;
@@ -24,6 +26,7 @@ pub mod runtime;
 pub mod secrets;
 
 pub use capacity::{AutoScaling, GroupDescription};
+pub use demand::DemandStore;
 pub use ecs::{
     ClusterObserver, ContainerInstance, LaunchError, ProviderGroup, RunTaskRequest, TaskLauncher,
 };
@@ -51,6 +54,8 @@ pub trait Ports: Send + Sync {
     type Secrets: JitSecrets;
     /// Class leases.
     type Leases: ClassLeases;
+    /// Demand shared between manager processes.
+    type Demand: DemandStore;
     /// Sleeping and randomness.
     type Runtime: Runtime;
 
@@ -66,6 +71,8 @@ pub trait Ports: Send + Sync {
     fn secrets(&self) -> &Self::Secrets;
     /// Class leases.
     fn leases(&self) -> &Self::Leases;
+    /// Demand shared between manager processes.
+    fn demand(&self) -> &Self::Demand;
     /// Sleeping and randomness.
     fn runtime(&self) -> &Self::Runtime;
 }

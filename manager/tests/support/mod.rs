@@ -47,6 +47,8 @@ pub struct Setup {
     pub task_definition: Option<String>,
     /// The class's idle warm runners from Monday to Sunday, 00:00 to 23:59 UTC (0: no window).
     pub warm_idle: u32,
+    /// Instead, that window's pickup target (`target_p95`, with `min: 1` and `max: 10`).
+    pub warm_target_p95: Option<&'static str>,
     /// Container memory of the registered task definition: moto places by it, and an instance
     /// has 7482 MiB.
     pub container_memory: u32,
@@ -60,6 +62,7 @@ impl Default for Setup {
             max_runners: 10,
             task_definition: None,
             warm_idle: 0,
+            warm_target_p95: None,
             container_memory: 512,
             kms_key_id: None,
         }
@@ -275,15 +278,19 @@ impl Harness {
 
 /// The test config: org `acme` at the fake's URL, one class [`CLASS`].
 fn config_yaml(github_url: &str, task_definition: &str, setup: &Setup) -> String {
-    let warm = if setup.warm_idle == 0 {
-        String::new()
-    } else {
+    let size = match (setup.warm_target_p95, setup.warm_idle) {
+        (Some(p95), _) => Some(format!(
+            "target_p95: {p95}\n        min: 1\n        max: 10"
+        )),
+        (None, 0) => None,
+        (None, idle) => Some(format!("idle: {idle}")),
+    };
+    let warm = size.map_or_else(String::new, |size| {
         format!(
             "    warm:\n      - days: [mon, tue, wed, thu, fri, sat, sun]\n        from: \"00:00\"\n        to: \"23:59\"\n        \
-             timezone: UTC\n        idle: {}\n",
-            setup.warm_idle
+             timezone: UTC\n        {size}\n"
         )
-    };
+    });
     format!(
         "github:\n  scope: org\n  name: acme\n  api_url: {github_url}\n  runner_name_prefix: rc-\n\
          manager:\n  recheck_delay: 2m\n  recheck_attempts: 3\n\

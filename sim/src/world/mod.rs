@@ -299,10 +299,22 @@ pub struct World<'c, M> {
     /// Instances launched and not terminated.
     pub(crate) alive_instances: u32,
     pub(crate) ssm: ssm::SsmState,
+    /// The lease table's shared-demand items, by class (not counted, as the leases are not).
+    shared_demand: BTreeMap<String, rc_core::book::SharedDemand>,
     pub(crate) stats: Stats,
 }
 
 impl<'c, M> World<'c, M> {
+    /// The shared demand stored for `class`.
+    pub(crate) fn demand_load(&self, class: &str) -> rc_core::book::SharedDemand {
+        self.shared_demand.get(class).cloned().unwrap_or_default()
+    }
+
+    /// Stores `class`'s shared demand.
+    pub(crate) fn demand_save(&mut self, class: &str, demand: rc_core::book::SharedDemand) {
+        self.shared_demand.insert(class.to_owned(), demand);
+    }
+
     /// A world for `workload` on `config`'s classes.
     pub(crate) fn new(
         config: &'c Config,
@@ -447,6 +459,7 @@ impl<'c, M> World<'c, M> {
             instances: Vec::new(),
             alive_instances: 0,
             ssm: ssm::SsmState::default(),
+            shared_demand: BTreeMap::new(),
             stats: Stats::default(),
         };
         for index in 0..world.jobs.len() {

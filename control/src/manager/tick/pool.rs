@@ -26,6 +26,7 @@ impl<P: Ports> Manager<P> {
         observed: &Observed,
         report: &mut TickReport,
     ) {
+        self.share_demand(class, now, report.dry_run).await;
         let target = self.warm_target(class, now);
         let pool = ClassView::observe(&class.name, &observed.tasks, &observed.runners).pool();
         let plan = plan_pool(class, target, &pool, now);

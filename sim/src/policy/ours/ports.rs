@@ -12,10 +12,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rc_control::ports::{
-    AutoScaling, AwsError, ClassLeases, ClusterObserver, ContainerInstance, GithubApi, GithubError,
-    GroupDescription, JitConfig, JitRequest, JitSecrets, JobQueue, JobState, LaunchError, Ports,
-    ProviderGroup, RunTaskRequest, Runtime, TaskLauncher,
+    AutoScaling, AwsError, ClassLeases, ClusterObserver, ContainerInstance, DemandStore, GithubApi,
+    GithubError, GroupDescription, JitConfig, JitRequest, JitSecrets, JobQueue, JobState,
+    LaunchError, Ports, ProviderGroup, RunTaskRequest, Runtime, TaskLauncher,
 };
+use rc_core::book::SharedDemand;
 use rc_core::message::JobMessage;
 use rc_core::observed::{tags, ObservedRunner, ObservedTask, Origin, JIT_PARAM_ENV};
 use rc_core::reaper::JitParameter;
@@ -78,6 +79,7 @@ impl Ports for SimPorts<'_, '_> {
     type Queue = Self;
     type Secrets = Self;
     type Leases = Self;
+    type Demand = Self;
     type Runtime = Self;
 
     fn github(&self) -> &Self {
@@ -96,6 +98,9 @@ impl Ports for SimPorts<'_, '_> {
         self
     }
     fn leases(&self) -> &Self {
+        self
+    }
+    fn demand(&self) -> &Self {
         self
     }
     fn runtime(&self) -> &Self {
@@ -318,6 +323,19 @@ impl ClassLeases for SimPorts<'_, '_> {
     }
 
     async fn release(&self, _lease: ()) -> Result<(), AwsError> {
+        Ok(())
+    }
+}
+
+/// The lease table's demand items, kept in the world: every manager invocation of the run reads
+/// and writes them as production's do.
+impl DemandStore for SimPorts<'_, '_> {
+    async fn load(&self, class: &str) -> Result<SharedDemand, AwsError> {
+        Ok(self.world().demand_load(class))
+    }
+
+    async fn save(&self, class: &str, demand: &SharedDemand) -> Result<(), AwsError> {
+        self.world().demand_save(class, demand.clone());
         Ok(())
     }
 }

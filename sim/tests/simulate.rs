@@ -15,6 +15,14 @@ fn trace(lines: &[&str], start: Timestamp) -> Workload {
     Workload::from_trace(&lines.join("\n"), start).expect("valid trace")
 }
 
+/// 15 xlarge-amd64 jobs of 300 s, all `at` seconds after `start`.
+fn xlarge_fan_out(at: u32, start: Timestamp) -> Workload {
+    let line = format!(
+        r#"{{"at": {at}, "labels": ["self-hosted", "x64", "xlarge"], "duration": 300, "repo": "dena/app"}}"#
+    );
+    trace(&[line.as_str(); 15], start)
+}
+
 fn run_one(config: &Config, workload: &Workload, policy: PolicyKind) -> RunReport {
     run(
         config,
@@ -194,8 +202,7 @@ fn unroutable_jobs_are_counted_not_stranded() {
 fn a_matrix_burst_beyond_max_waits_but_is_never_stranded() {
     // 15 xlarge jobs against max_runners 10: five wait for the first ten to finish.
     let config = dena_like();
-    let line = r#"{"at": 10, "labels": ["self-hosted", "x64", "xlarge"], "duration": 300, "repo": "dena/app"}"#;
-    let w = trace(&[line; 15], tokyo(3));
+    let w = xlarge_fan_out(10, tokyo(3));
     let report = run_one(&config, &w, PolicyKind::Ours);
     assert_eq!(report.started_jobs, 15);
     assert!(report.rules.clean(), "{:?}", report.rules);
@@ -208,8 +215,7 @@ fn slow_pickups_are_cut_along_their_runners_lives() {
     // In office hours, 15 xlarge jobs at once against one warm runner and max_runners 10: the
     // warm runner takes one job at once, nine start cold, five wait for a 300 s job to end.
     let config = dena_like();
-    let line = r#"{"at": 300, "labels": ["self-hosted", "x64", "xlarge"], "duration": 300, "repo": "dena/app"}"#;
-    let w = trace(&[line; 15], tokyo(11));
+    let w = xlarge_fan_out(300, tokyo(11));
     let report = run_one(&config, &w, PolicyKind::Ours);
     let (slow, bh) = (
         &report.slow_pickups,

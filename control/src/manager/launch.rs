@@ -256,14 +256,6 @@ mod tests {
 
     const CONFIG: &str = "github: {scope: org, name: a}\nclasses:\n  - name: small\n    labels: [self-hosted]\n    task_definition: td\n    cpu: 1024\n    memory: 2048\n    capacity_provider: cp\n    max_runners: 20\n    warm:\n      - {days: daily, from: \"09:00\", to: \"18:00\", timezone: UTC, idle: 2, headroom: 45s}\n";
 
-    fn tag<'r>(request: &'r RunTaskRequest, key: &str) -> Option<&'r str> {
-        request
-            .tags
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
     #[test]
     fn runners_started_in_a_window_carry_its_headroom() {
         let config = rc_config::parse(CONFIG).expect("valid");
@@ -300,11 +292,11 @@ mod tests {
             run_task_request(class, purpose, "rc-j", "p", "c")
         };
         let (in_window, after) = ("2030-11-22T10:00:00Z", "2030-11-22T19:00:00Z");
-        assert_eq!(tag(&warm(in_window), tags::ORIGIN), Some("warm"));
-        assert_eq!(tag(&warm(in_window), tags::HEADROOM), Some("45"));
-        assert_eq!(tag(&job(in_window), tags::ORIGIN), Some("job"));
-        assert_eq!(tag(&job(in_window), tags::HEADROOM), Some("45"));
-        assert_eq!(tag(&warm(after), tags::HEADROOM), None);
-        assert_eq!(tag(&job(after), tags::HEADROOM), None);
+        assert_eq!(warm(in_window).tag(tags::ORIGIN), Some("warm"));
+        assert_eq!(warm(in_window).tag(tags::HEADROOM), Some("45"));
+        assert_eq!(job(in_window).tag(tags::ORIGIN), Some("job"));
+        assert_eq!(job(in_window).tag(tags::HEADROOM), Some("45"));
+        assert_eq!(warm(after).tag(tags::HEADROOM), None);
+        assert_eq!(job(after).tag(tags::HEADROOM), None);
     }
 }

@@ -58,6 +58,16 @@ pub struct RunTaskRequest {
     pub client_token: String,
 }
 
+impl RunTaskRequest {
+    /// The value of its tag `key`.
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// Why a task did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {

@@ -193,15 +193,6 @@ impl GithubApi for SimPorts<'_, '_> {
     }
 }
 
-/// The value of tag `key` of a request.
-fn tag<'r>(request: &'r RunTaskRequest, key: &str) -> Option<&'r str> {
-    request
-        .tags
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
 impl TaskLauncher for SimPorts<'_, '_> {
     async fn run_task(&self, request: &RunTaskRequest) -> Result<String, LaunchError> {
         let mut world = self.world();
@@ -212,26 +203,31 @@ impl TaskLauncher for SimPorts<'_, '_> {
                 message: detail.to_owned(),
             })
         };
-        let origin = tag(request, tags::ORIGIN)
+        let origin = request
+            .tag(tags::ORIGIN)
             .and_then(Origin::from_tag)
             .unwrap_or(Origin::Job);
         // A benchmark worker names no class: it runs the pool's task definition.
         let class = match origin {
             Origin::Bench => world.bench_slot,
-            _ => tag(request, tags::CLASS).and_then(|name| world.class_index(name)),
+            _ => request
+                .tag(tags::CLASS)
+                .and_then(|name| world.class_index(name)),
         }
         .ok_or_else(|| rejected("no task definition for this class"))?;
-        let job = tag(request, tags::JOB_ID)
+        let job = request
+            .tag(tags::JOB_ID)
             .and_then(|id| id.parse().ok())
             .map(JobId);
         let run = RunTask {
             class,
             origin,
             job,
-            attempt: tag(request, tags::ATTEMPT)
+            attempt: request
+                .tag(tags::ATTEMPT)
                 .and_then(|a| a.parse().ok())
                 .unwrap_or(0),
-            runner_name: tag(request, tags::RUNNER).map(str::to_owned),
+            runner_name: request.tag(tags::RUNNER).map(str::to_owned),
             client_token: Some(request.client_token.clone()),
             placement: Placement::CapacityProvider,
             jit_parameter: request
@@ -239,8 +235,9 @@ impl TaskLauncher for SimPorts<'_, '_> {
                 .iter()
                 .find(|(k, _)| k == JIT_PARAM_ENV)
                 .map(|(_, v)| v.clone()),
-            controller: tag(request, tags::CONTROLLER).map(str::to_owned),
-            headroom: tag(request, tags::HEADROOM)
+            controller: request.tag(tags::CONTROLLER).map(str::to_owned),
+            headroom: request
+                .tag(tags::HEADROOM)
                 .and_then(|s| s.parse().ok())
                 .map(Duration::from_secs),
         };

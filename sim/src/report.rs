@@ -143,7 +143,8 @@ pub struct RunReport {
     pub peak_instances: u32,
     /// EC2 (and Fargate) cost at on-demand list prices, USD.
     pub cost_usd: f64,
-    /// From a task entering PROVISIONING to the raise of its group's desired capacity.
+    /// From a task entering PROVISIONING to the raise of its group's desired capacity, for the
+    /// tasks that need one (the instances already launching cannot take them).
     pub scale_out_reaction_s: LatencySummary,
     /// Rule violations.
     pub rules: Rules,

@@ -80,6 +80,10 @@ fn ours_keeps_every_rule_under_faults() {
     // Some RunTask attempts failed after ECS had started the task; the client token absorbed
     // the retries.
     assert!(report.run_tasks_deduplicated_by_client_token > 0);
+    // A task that needs an instance gets it asked for within seconds, failed calls included;
+    // tasks that fit an instance already launching are no reaction's business.
+    let reaction = &report.scale_out_reaction_s;
+    assert!(reaction.count > 100 && reaction.p95 < 5.0, "{reaction:?}");
 }
 
 #[test]

@@ -58,7 +58,7 @@ impl<M> World<'_, M> {
 
     /// Instances of `provider`'s type that `tasks` need beyond the instances still launching
     /// (first-fit decreasing).
-    fn instances_needed(&self, provider: &Provider, tasks: &[TaskId]) -> u32 {
+    pub(super) fn instances_needed(&self, provider: &Provider, tasks: &[TaskId]) -> u32 {
         let ProviderKind::Ec2(ty) = provider.kind else {
             return 0;
         };

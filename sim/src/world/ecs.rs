@@ -196,7 +196,13 @@ impl<M> World<'_, M> {
                 if !self.try_place(id) {
                     let p = &mut self.providers[provider];
                     p.waiting.push_back(id);
-                    p.unanswered.insert(id, self.now);
+                    // A task that fits the instances already launching needs no scale-out: it
+                    // is not waiting for one, and a later raise for other tasks is no reaction
+                    // to it.
+                    let waiting: Vec<TaskId> = p.waiting.iter().copied().collect();
+                    if self.instances_needed(&self.providers[provider], &waiting) > 0 {
+                        self.providers[provider].unanswered.insert(id, self.now);
+                    }
                     let after = self.sample(self.params.eventbridge_latency);
                     self.notify(after, Notice::TaskChanged(id, TaskState::Provisioning));
                 }

@@ -30,12 +30,13 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::demand::{refill_time, HISTORY};
 use crate::observed::ObservedRunner;
 use crate::scale_up::JobId;
 use crate::warm::Demand;
 use crate::Timestamp;
-use serde::{Deserialize, Serialize};
 
 /// How long a runner listing is reused. The tick lists once a minute, so a process that ticks
 /// never lists in a batch.

@@ -35,14 +35,12 @@
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use std::time::Duration;
-
 use crate::observed::{ObservedTask, Origin, TaskState};
-use crate::Timestamp;
-use crate::{CpuUnits, MemMib, TaskSize};
+use crate::{CpuUnits, MemMib, TaskSize, Timestamp};
 
 /// A task waiting in PROVISIONING for its capacity provider to find it an instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -33,6 +33,14 @@ pub struct ClassState {
     pub live_tasks: u32,
 }
 
+impl ClassState {
+    /// Whether [`plan_scale_up`] may count `job` as covered: an idle runner may take it, or its
+    /// own task is booting. When not, no plan over this state leaves `job` waiting for a runner.
+    pub fn may_cover(&self, job: JobId) -> bool {
+        self.idle_runners > 0 || self.booting_for.contains(&job)
+    }
+}
+
 /// A job waiting for a runner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueuedJob {
@@ -250,6 +258,14 @@ mod tests {
             let spare = state.idle_runners as usize;
             let needed = (distinct.len() - own).saturating_sub(spare);
             prop_assert_eq!(launches(&plan), needed);
+        }
+
+        #[test]
+        fn a_job_not_maybe_covered_is_never_covered(max in 0u32..40, state in arb_state(), ids in proptest::collection::vec(0u64..20, 0..40)) {
+            for (job, decision) in plan_scale_up(max, &state, &jobs(&ids)) {
+                let covered = matches!(decision, JobDecision::CoveredByIdle | JobDecision::CoveredByOwnTask);
+                prop_assert!(!covered || state.may_cover(job.job_id), "{job:?}: {decision:?}");
+            }
         }
 
         #[test]

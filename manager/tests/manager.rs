@@ -420,6 +420,48 @@ async fn a_recheck_launches_again_when_another_job_took_the_runner() {
     assert_eq!(h.live_tasks().await.len(), 2);
 }
 
+/// A job still queued on its re-check in a class at `max_runners`, with no runner the listing
+/// says could take it, is held back whatever a fresh listing would say: the batch asks GitHub
+/// about the job but does not list the runners again. Without this, a class held at its limit
+/// listed on every redelivery of its re-checks (the busiest hour of a business day passed 2,500
+/// calls).
+#[tokio::test]
+async fn a_recheck_in_a_full_class_lists_no_runners_again() {
+    let h = Harness::start(
+        "recheck-at-max",
+        Setup {
+            max_runners: 1,
+            ..Setup::default()
+        },
+    )
+    .await;
+    h.github.add_job(REPO, 55, 1, &LABELS);
+    h.github.add_job(REPO, 56, 2, &LABELS);
+    assert_eq!(h.handle(&[queued(55, 0)]).await, [Disposition::Done]);
+    let github_from = h.github.calls().len();
+
+    // 56's own task is gone (as if it died); 55's fills the class.
+    let dispositions = h.handle(&[queued(56, 1)]).await;
+
+    report("re-check at max_runners", &h, github_from);
+    assert_eq!(
+        dispositions,
+        [Disposition::RetryAfter(Duration::from_secs(60))]
+    );
+    assert_eq!(
+        h.github.count_calls("GET /repos/acme/app/actions/jobs/56"),
+        1
+    );
+    let runner_listings = "GET /orgs/acme/actions/runners";
+    assert_eq!(
+        h.github.count_calls(runner_listings),
+        1,
+        "the first batch's"
+    );
+    assert_eq!(h.github.calls().len(), github_from + 1);
+    assert_eq!(h.live_tasks().await.len(), 1);
+}
+
 #[tokio::test]
 async fn a_recheck_launches_again_when_the_first_task_stopped() {
     let h = Harness::start("task-stopped", Setup::default()).await;

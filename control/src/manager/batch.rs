@@ -263,14 +263,14 @@ impl<P: Ports> Manager<P> {
             .buffer_unordered(CONCURRENT_CALLS)
             .collect()
             .await;
-        // A re-checked job still waiting says the book may be wrong about its runner (another
-        // job may have taken it unseen): such a batch lists afresh.
-        let mut still_waiting = false;
+        // Re-checked jobs still waiting: evidence against the book's listing if it counts them
+        // as covered (see `observe`).
+        let mut doubted: Vec<(&str, JobId)> = Vec::new();
         for (class, recheck, state) in states {
             let (job, attempt) = (&recheck.job, recheck.attempt);
             match state {
                 Ok(None) => {
-                    still_waiting = true;
+                    doubted.push((&class.name, JobId(job.job_id)));
                     waiting.entry(&class.name).or_default().push(recheck);
                 }
                 Ok(Some(skip)) => {
@@ -291,7 +291,7 @@ impl<P: Ports> Manager<P> {
             .lease_classes(&mut waiting, &mut taken, &mut batch)
             .await;
         if !waiting.is_empty() || !taken.is_empty() {
-            match self.observe(now, still_waiting).await {
+            match self.observe(now, &doubted).await {
                 Ok(observed) => {
                     self.measure_refills(&starts, &observed);
                     // Under the leases: this batch's arrivals and refills join the other
@@ -432,23 +432,40 @@ impl<P: Ports> Manager<P> {
 
     /// Every runner of the scope, then every live task of the cluster (the reaper's order): a
     /// task started in between shows as booting, its runner not yet listed. The runners come
-    /// from the book while its listing is fresh ([`rc_core::book`]), unless `afresh`.
-    async fn observe(&self, now: Timestamp, afresh: bool) -> Result<Observed, ObserveError> {
-        let remembered = if afresh {
-            None
-        } else {
-            self.book().runners(now).map(<[_]>::to_vec)
-        };
+    /// from the book while its listing is fresh ([`rc_core::book`]).
+    ///
+    /// A `doubted` job (a re-check found it still queued) that the remembered listing counts as
+    /// covered, by an idle runner or its own booting one, says the listing is wrong about a
+    /// runner: another job may have taken it unseen. The runners are then listed afresh, after
+    /// the tasks, which only makes them newer than the tasks they are joined to. A doubted job
+    /// the listing does not cover (its class at `max_runners`, its own task gone) is not left
+    /// waiting on a runner that may not exist, whatever the listing's age, so a class held at
+    /// its limit does not list on every redelivery of its re-checks.
+    async fn observe(
+        &self,
+        now: Timestamp,
+        doubted: &[(&str, JobId)],
+    ) -> Result<Observed, ObserveError> {
+        let remembered = self.book().runners(now).map(<[_]>::to_vec);
+        let listed_now = remembered.is_none();
         let runners = match remembered {
             Some(runners) => runners,
-            None => {
-                let runners = self.ports.github().list_runners().await?;
-                self.book().listed(now, runners.clone());
-                runners
-            }
+            None => self.list_runners(now).await?,
         };
         let tasks = self.own_live_tasks().await?;
-        Ok(Observed { runners, tasks })
+        let mut observed = Observed { runners, tasks };
+        let covered = |(class, job): &(&str, JobId)| observed.class(class).state().may_cover(*job);
+        if !listed_now && doubted.iter().any(covered) {
+            observed.runners = self.list_runners(now).await?;
+        }
+        Ok(observed)
+    }
+
+    /// Lists the scope's runners and hands the listing to the book.
+    async fn list_runners(&self, now: Timestamp) -> Result<Vec<ObservedRunner>, GithubError> {
+        let runners = self.ports.github().list_runners().await?;
+        self.book().listed(now, runners.clone());
+        Ok(runners)
     }
 
     /// Decides and acts for the waiting jobs of one class.

@@ -461,13 +461,6 @@ impl<P: Ports> Manager<P> {
         Ok(observed)
     }
 
-    /// Lists the scope's runners and hands the listing to the book.
-    async fn list_runners(&self, now: Timestamp) -> Result<Vec<ObservedRunner>, GithubError> {
-        let runners = self.ports.github().list_runners().await?;
-        self.book().listed(now, runners.clone());
-        Ok(runners)
-    }
-
     /// Decides and acts for the waiting jobs of one class.
     async fn scale_up(
         &self,

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rc_config::RunnerClass;
 use rc_core::book::Book;
-use rc_core::observed::ObservedTask;
+use rc_core::observed::{ObservedRunner, ObservedTask};
 use rc_core::warm::{pickup_target, sized_from_demand};
 use rc_core::Timestamp;
 
@@ -162,5 +162,13 @@ impl<P: Ports> Manager<P> {
         let mut tasks = self.ports.observer().live_tasks().await?;
         tasks.retain(|t| t.is_owned_by(&self.controller));
         Ok(tasks)
+    }
+
+    /// Lists the scope's runners and hands the listing to the book, which batches reuse while
+    /// it is fresh: the tick's listing and a batch's own alike.
+    async fn list_runners(&self, now: Timestamp) -> Result<Vec<ObservedRunner>, GithubError> {
+        let runners = self.ports.github().list_runners().await?;
+        self.book().listed(now, runners.clone());
+        Ok(runners)
     }
 }

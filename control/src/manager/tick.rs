@@ -44,7 +44,7 @@ use rc_core::Timestamp;
 
 use super::Manager;
 use crate::ports::lease::release_all;
-use crate::ports::{AwsError, ClassLeases, GithubApi, GithubError, JitSecrets, Ports};
+use crate::ports::{AwsError, ClassLeases, GithubError, JitSecrets, Ports};
 
 pub use report::{Decision, Outcome, Step, TickCounts, TickReport};
 
@@ -137,8 +137,7 @@ impl<P: Ports> Manager<P> {
     /// Lists afresh, whatever the book holds: the reaper decides from this listing. The book
     /// keeps it for the batches of the next minute.
     async fn observe_for_tick(&self, now: Timestamp) -> Result<Observed, ObserveError> {
-        let runners = self.ports.github().list_runners().await?;
-        self.book().listed(now, runners.clone());
+        let runners = self.list_runners(now).await?;
         let parameters = self
             .ports
             .secrets()
